@@ -1,0 +1,117 @@
+"""The corpus contract: one row per query, three responses, Hub layout on disk.
+
+Every stage after `synth` reads the corpus through `load_corpus` (a folder or a Hub repo id) and relies only
+on the columns declared here, never on synth's internals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from meav.errors import MeavError
+
+LEVELS = ("avoidance", "generic", "expert")
+SPLITS = ("train", "validation", "test")
+SOURCES = ("personahub", "createpersona")
+
+# column -> datasets feature dtype
+COLUMNS: dict[str, str] = {
+    "id": "string",
+    "domain": "string",
+    "source": "string",
+    "persona_collection": "string",
+    "persona": "string",
+    "query": "string",
+    "avoidance": "string",
+    "generic": "string",
+    "expert": "string",
+    "num_paras_avoidance": "int32",
+    "num_paras_generic": "int32",
+    "num_paras_expert": "int32",
+    "generator": "string",
+    "lineage_root": "string",
+    "lineage_depth": "int32",
+    "lineage_seed": "int32",
+}
+
+
+def features():
+    """The corpus schema as `datasets.Features`."""
+    from datasets import Features, Value
+
+    return Features({name: Value(dtype) for name, dtype in COLUMNS.items()})
+
+
+def data_files(domain: str, split: str) -> str:
+    """Path, inside a corpus folder, of one domain's split (one parquet file per domain and split)."""
+    return f"data/{domain}/{split}-00000-of-00001.parquet"
+
+
+def configs_yaml(domains: list[str]) -> list[dict]:
+    """The `configs:` block of the card: `all` plus one config per domain, each with the three splits."""
+    configs = [
+        {
+            "config_name": "all",
+            "default": True,
+            "data_files": [{"split": s, "path": f"data/*/{s}-*.parquet"} for s in SPLITS],
+        }
+    ]
+    for d in domains:
+        configs.append(
+            {"config_name": d, "data_files": [{"split": s, "path": data_files(d, s)} for s in SPLITS]}
+        )
+    return configs
+
+
+def load_corpus(source: str | Path, config: str = "all", split: str | None = None, revision: str | None = None):
+    """Load a corpus folder or Hub repo with `datasets.load_dataset`, checking the columns stages rely on."""
+    from datasets import load_dataset
+
+    src = str(source)
+    if Path(src).exists() and not (Path(src) / "README.md").exists():
+        raise MeavError(f"{src}: not a corpus folder (no README.md with a `configs:` block)")
+    try:
+        ds = load_dataset(src, config, split=split, revision=revision)
+    except ValueError as e:
+        raise MeavError(f"{src}: cannot load config {config!r}: {str(e).splitlines()[0]}") from e
+    except FileNotFoundError as e:
+        raise MeavError(f"{src}: {str(e).splitlines()[0]}") from e
+    parts = {split: ds} if split else dict(ds)
+    for name, part in parts.items():
+        missing = [c for c in ("id", "domain", "query", *LEVELS) if c not in part.column_names]
+        if missing:
+            raise MeavError(f"{src} [{config}/{name}]: missing column(s) {', '.join(missing)}")
+    return ds
+
+
+def write_corpus(rows_by_split: dict[str, list[dict]], out_dir: str | Path, domains: list[str]) -> None:
+    """Write rows as a Hub-layout dataset folder: data/<domain>/<split>-*.parquet plus a minimal README.md.
+
+    Every (domain, split) file exists, possibly empty, so each config always has the three splits. The README
+    carries only the YAML `configs:` block; `meav card` writes the full card.
+    """
+    import pyarrow.parquet as pq
+    import yaml
+    from datasets import Dataset
+
+    from meav import atomic
+
+    out = Path(out_dir)
+    feats = features()
+    for domain in domains:
+        for split in SPLITS:
+            rows = [r for r in rows_by_split.get(split, []) if r["domain"] == domain]
+            table = Dataset.from_list(rows, features=feats) if rows else _empty(feats)
+            target = out / data_files(domain, split)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            pq.write_table(table.data.table, tmp)
+            tmp.replace(target)
+    header = yaml.safe_dump({"configs": configs_yaml(domains)}, sort_keys=False)
+    atomic.write_text(out / "README.md", f"---\n{header}---\n")
+
+
+def _empty(feats):
+    from datasets import Dataset
+
+    return Dataset.from_dict({name: [] for name in feats}, features=feats)

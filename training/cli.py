@@ -1,0 +1,7 @@
+"""`meav train` (being written)."""
+
+from __future__ import annotations
+
+
+def train() -> None:
+    raise NotImplementedError

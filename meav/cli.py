@@ -30,8 +30,12 @@ def _register() -> None:
     app.command("card", help="Write (or --check) the dataset card of a corpus folder.")(card)
     app.command("publish", help="Publish a dataset or model folder to the Hugging Face Hub.")(publish)
     app.add_typer(annotate_app, name="annotate", help="Three-annotator review in Argilla, with agreement.")
-    app.command("train", help="DPO (IPO) training with TRL, per domain / target, or the joint baseline.")(train)
-    app.add_typer(vectors_app, name="vectors", help="Alignment vectors: extract, apply, steer, sweep, search.")
+    app.command("train", help="DPO (IPO) training with TRL, per domain / target, or the joint baseline.")(
+        train
+    )
+    app.add_typer(
+        vectors_app, name="vectors", help="Alignment vectors: extract, apply, steer, sweep, search."
+    )
 
 
 _register()

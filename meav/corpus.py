@@ -63,7 +63,9 @@ def configs_yaml(domains: list[str]) -> list[dict]:
     return configs
 
 
-def load_corpus(source: str | Path, config: str = "all", split: str | None = None, revision: str | None = None):
+def load_corpus(
+    source: str | Path, config: str = "all", split: str | None = None, revision: str | None = None
+):
     """Load a corpus folder or Hub repo with `datasets.load_dataset`, checking the columns stages rely on."""
     from datasets import load_dataset
 

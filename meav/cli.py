@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import warnings
 
 import typer
 
@@ -41,9 +43,15 @@ def _register() -> None:
 _register()
 
 
+os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+# distilabel's workers import pydantic models that warn at import time; keep their stderr readable.
+os.environ.setdefault("PYTHONWARNINGS", "ignore:The 'default' attribute with value None")
+
+
 def main() -> None:
     """Entry point: expected failures become one line on stderr and exit code 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.filterwarnings("ignore", message=".*'default' attribute with value None.*")  # from distilabel
     try:
         app()
     except MeavError as e:

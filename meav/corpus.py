@@ -89,8 +89,9 @@ def load_corpus(
 def write_corpus(rows_by_split: dict[str, list[dict]], out_dir: str | Path, domains: list[str]) -> None:
     """Write rows as a Hub-layout dataset folder: data/<domain>/<split>-*.parquet plus a minimal README.md.
 
-    Every (domain, split) file exists, possibly empty, so each config always has the three splits. The README
-    carries only the YAML `configs:` block; `meav card` writes the full card.
+    Every config has the three splits, so every (domain, split) must hold at least one row (an empty parquet
+    file is not readable by `datasets`). The README carries only the YAML `configs:` block; `meav card` writes
+    the full card.
     """
     import pyarrow.parquet as pq
     import yaml
@@ -103,7 +104,11 @@ def write_corpus(rows_by_split: dict[str, list[dict]], out_dir: str | Path, doma
     for domain in domains:
         for split in SPLITS:
             rows = [r for r in rows_by_split.get(split, []) if r["domain"] == domain]
-            table = Dataset.from_list(rows, features=feats) if rows else _empty(feats)
+            if not rows:
+                raise MeavError(
+                    f"{out}: no {domain} rows for the {split} split (each config needs all three)"
+                )
+            table = Dataset.from_list(rows, features=feats)
             target = out / data_files(domain, split)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.tmp")
@@ -111,9 +116,3 @@ def write_corpus(rows_by_split: dict[str, list[dict]], out_dir: str | Path, doma
             tmp.replace(target)
     header = yaml.safe_dump({"configs": configs_yaml(domains)}, sort_keys=False)
     atomic.write_text(out / "README.md", f"---\n{header}---\n")
-
-
-def _empty(feats):
-    from datasets import Dataset
-
-    return Dataset.from_dict({name: [] for name in feats}, features=feats)

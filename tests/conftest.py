@@ -41,3 +41,19 @@ def toy_corpus(tmp_path_factory) -> Path:
     from tests.toy_corpus import write_toy_corpus
 
     return write_toy_corpus(tmp_path_factory.mktemp("toy-corpus") / "corpus")
+
+
+# ── Hub-protocol test server (section owned by dataset_cards; used by every test folder) ──────────────────────
+# One server per session on 127.0.0.1, port 0 (tests/hub_server.py). huggingface_hub and datasets read
+# HF_ENDPOINT, HF_HOME and HF_HUB_DISABLE_XET once, when first imported, so the server starts and the variables
+# (plus HF_TOKEN) are set here, at conftest import, before any test module is collected. Nothing imported above
+# this section may pull in huggingface_hub or datasets (start_session_hub raises if it has been).
+from tests.hub_server import HubFixture, start_session_hub  # noqa: E402
+
+_HUB = start_session_hub()
+
+
+@pytest.fixture(scope="session")
+def hub() -> HubFixture:
+    """The session's Hub test server: `hub.url`, `hub.token`, `hub.repo_name(prefix)` gives a unique repo id."""
+    return _HUB

@@ -1,0 +1,89 @@
+"""Entry point run by the argilla-server venv's Python (not meav's): registers our search engine, then acts.
+
+    python argilla_launch.py init CREDENTIALS   migrate the database, create the owner once (0600 file)
+    python argilla_launch.py server HOST PORT   uvicorn on argilla_server:app
+    python argilla_launch.py worker             rq worker for the jobs the server enqueues
+
+Settings come from the environment (`ARGILLA_HOME_PATH`, `ARGILLA_DATABASE_URL`, `ARGILLA_REDIS_URL`,
+`ARGILLA_SEARCH_ENGINE=meav-sql`, `ARGILLA_AUTH_SECRET_KEY`), set by `annotation/serve.py`. The engine module
+is imported before `argilla_server:app` so `SearchEngine.get_by_name("meav-sql")` finds it in every process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the folder holding `annotation/`
+
+import annotation.search_engine  # noqa: E402,F401  (registers "meav-sql"; imports argilla_server only)
+
+OWNER = "owner"
+
+
+def _write_secret_json(path: Path, data: dict) -> None:
+    """Temp file created 0600, then renamed: the secret is never readable by others, never half-written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)
+
+
+async def _ensure_owner(credentials: Path) -> None:
+    from argilla_server.contexts import accounts
+    from argilla_server.database import AsyncSessionLocal
+    from argilla_server.models import User, UserRole
+
+    async with AsyncSessionLocal() as db:
+        user = await accounts.get_user_by_username(db, OWNER)
+        if user is not None and credentials.exists():
+            return
+        if user is None:
+            password, api_key = secrets.token_urlsafe(18), "meav." + secrets.token_urlsafe(32)
+            user = User(
+                first_name="Owner",
+                username=OWNER,
+                role=UserRole.owner,
+                api_key=api_key,
+                password_hash=accounts.hash_password(password),
+            )
+            await user.save(db)
+        else:  # credentials file lost: rotate the secrets so they are known again
+            password, api_key = secrets.token_urlsafe(18), "meav." + secrets.token_urlsafe(32)
+            user.api_key, user.password_hash = api_key, accounts.hash_password(password)
+            await user.save(db)
+        _write_secret_json(credentials, {"username": OWNER, "password": password, "api_key": api_key})
+
+
+def init(credentials: str) -> None:
+    from argilla_server.cli.database.migrate import migrate_db
+
+    migrate_db(revision="head")
+    asyncio.run(_ensure_owner(Path(credentials)))
+
+
+def server(host: str, port: str) -> None:
+    import uvicorn
+
+    uvicorn.run("argilla_server:app", host=host, port=int(port), access_log=False, log_level="warning")
+
+
+def worker() -> None:
+    from argilla_server.jobs.queues import DEFAULT_QUEUE, HIGH_QUEUE, REDIS_CONNECTION
+    from rq import Worker
+
+    Worker([HIGH_QUEUE, DEFAULT_QUEUE], connection=REDIS_CONNECTION).work(
+        with_scheduler=True, logging_level="WARNING"
+    )
+
+
+if __name__ == "__main__":
+    commands = {"init": init, "server": server, "worker": worker}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(f"usage: {Path(__file__).name} {{init CREDENTIALS|server HOST PORT|worker}}")
+    commands[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,76 @@
+"""Persona sources: a seeded sample of a PersonaHub-format collection, and CreatePersona's JSON outputs."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from meav.errors import MeavError
+from synth.recipe import PersonaHubSource
+
+_LOCAL_LOADERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+def sample_personahub(source: PersonaHubSource, seed: int) -> list[str]:
+    """Load the collection (Hub id or local file) and draw a seeded sample of `source.sample` personas."""
+    from datasets import load_dataset
+
+    path = Path(source.dataset)
+    try:
+        if path.suffix.lower() in _LOCAL_LOADERS or path.exists():
+            if not path.is_file():
+                raise MeavError(f"{path}: persona file not found")
+            loader = _LOCAL_LOADERS.get(path.suffix.lower())
+            if loader is None:
+                raise MeavError(
+                    f"{path}: unsupported persona file type (use .jsonl, .json, .csv or .parquet)"
+                )
+            ds = load_dataset(loader, data_files=str(path), split="train")
+        else:
+            ds = load_dataset(source.dataset, source.config, split=source.split)
+    except MeavError:
+        raise
+    except Exception as e:  # datasets raises many types for unreadable files / unreachable hubs
+        raise MeavError(
+            f"{source.dataset}: cannot read personas ({type(e).__name__}: {str(e).splitlines()[0]})"
+        ) from e
+    if source.column not in ds.column_names:
+        raise MeavError(
+            f"{source.dataset}: persona column {source.column!r} missing (columns: {', '.join(ds.column_names)})"
+        )
+    rng = random.Random(seed)
+    indices = rng.sample(range(len(ds)), min(source.sample, len(ds)))
+    texts = ds.select(indices)[source.column]
+    return [" ".join(str(t).split()) for t in texts if t and str(t).strip()]
+
+
+class PersonaQueryPair(BaseModel):
+    persona: str = Field(min_length=3)
+    query: str = Field(min_length=3)
+
+
+class PersonaQueryPairs(BaseModel):
+    pairs: list[PersonaQueryPair] = Field(min_length=1)
+
+
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def parse_pairs(text: str | None, limit: int) -> list[PersonaQueryPair] | None:
+    """Parse a CreatePersona answer; None when it is not the JSON asked for (the caller retries once)."""
+    if not text:
+        return None
+    match = _JSON_OBJECT.search(text)
+    if match is None:
+        return None
+    try:
+        data = json.loads(match.group(0))
+        if isinstance(data, list):
+            data = {"pairs": data}
+        return PersonaQueryPairs.model_validate(data).pairs[:limit]
+    except (json.JSONDecodeError, ValidationError):
+        return None

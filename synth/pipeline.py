@@ -1,0 +1,112 @@
+"""The distilabel pipelines of `meav synth`: one TextGeneration stage, and the three response branches.
+
+Each stage is a real distilabel Pipeline over rows loaded with LoadDataFromDicts. distilabel's own cache is
+off (FACTS.md: it can hang on reruns); resume comes from `CachedLLM`'s content-addressed call cache instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from meav.corpus import LEVELS
+from synth.backends import CachedLLM
+from synth.recipe import SynthRecipe
+
+
+class LLMFactory:
+    """Builds a fresh `CachedLLM` per task (distilabel serialises each step into its own process)."""
+
+    def __init__(self, backend: str, work_dir: Path, recipe: SynthRecipe):
+        self.backend = backend
+        self.work_dir = work_dir
+        self.recipe = recipe
+        self.batch_size = recipe.batch_size
+
+    def __call__(self, max_new_tokens: int) -> CachedLLM:
+        return CachedLLM(
+            backend=self.backend,
+            cache_dir=str(self.work_dir / "calls"),
+            errors_file=str(self.work_dir / "errors.jsonl"),
+            max_concurrency=self.recipe.max_concurrency,
+            batch_size=self.recipe.batch_size,
+            timeout=self.recipe.request_timeout,
+            max_retries=self.recipe.max_retries,
+            generation_kwargs={
+                "max_new_tokens": max_new_tokens,
+                "temperature": self.recipe.generation.temperature,
+                "top_p": self.recipe.generation.top_p,
+            },
+        )
+
+
+def _quiet() -> None:
+    os.environ.setdefault("DISTILABEL_LOG_LEVEL", "WARNING")
+    logging.getLogger("distilabel").setLevel(logging.WARNING)
+
+
+def _rows_of(distiset) -> list[dict]:
+    return [dict(r) for r in distiset["default"]["train"]]
+
+
+def generate_column(
+    name: str,
+    rows: list[dict],
+    prompt_column: str,
+    output_column: str,
+    llm: LLMFactory,
+    max_new_tokens: int,
+    work_dir: Path,
+) -> list[dict]:
+    """Run one TextGeneration over `rows[prompt_column]`, returning rows with `output_column` added."""
+    if not rows:
+        return []
+    _quiet()
+    from distilabel.pipeline import Pipeline
+    from distilabel.steps import KeepColumns, LoadDataFromDicts
+    from distilabel.steps.tasks import TextGeneration
+
+    keep = [*rows[0].keys(), output_column]
+    name = re.sub(r"[^a-zA-Z0-9_-]+", "_", name).strip("_")  # distilabel step names are identifiers
+    with Pipeline(name=f"meav-{name}", cache_dir=str(work_dir / "distilabel")) as pipeline:
+        load = LoadDataFromDicts(name="load", data=rows, batch_size=llm.batch_size * 4)
+        task = TextGeneration(
+            name=name,
+            llm=llm(max_new_tokens),
+            input_mappings={"instruction": prompt_column},
+            output_mappings={"generation": output_column},
+            input_batch_size=llm.batch_size * 4,
+        )
+        load >> task >> KeepColumns(name="keep", columns=keep)
+    distiset = pipeline.run(use_cache=False)
+    return _rows_of(distiset)
+
+
+def generate_responses(rows: list[dict], llm: LLMFactory, max_new_tokens: int, work_dir: Path) -> list[dict]:
+    """Three branches (avoidance, generic, expert) from the same rows, joined with CombineOutputs."""
+    if not rows:
+        return []
+    _quiet()
+    from distilabel.pipeline import Pipeline
+    from distilabel.steps import CombineOutputs, KeepColumns, LoadDataFromDicts
+    from distilabel.steps.tasks import TextGeneration
+
+    keep = [*rows[0].keys(), *LEVELS]
+    with Pipeline(name="meav-responses", cache_dir=str(work_dir / "distilabel")) as pipeline:
+        load = LoadDataFromDicts(name="load", data=rows, batch_size=llm.batch_size * 4)
+        branches = [
+            TextGeneration(
+                name=f"respond_{level}",
+                llm=llm(max_new_tokens),
+                input_mappings={"instruction": f"prompt_{level}"},
+                output_mappings={"generation": level},
+                input_batch_size=llm.batch_size * 4,
+            )
+            for level in LEVELS
+        ]
+        combine = CombineOutputs(name="combine")
+        load >> branches >> combine >> KeepColumns(name="keep", columns=keep)
+    distiset = pipeline.run(use_cache=False)
+    return _rows_of(distiset)

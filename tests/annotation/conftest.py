@@ -1,0 +1,35 @@
+"""Fixtures: one real local Argilla (Redis + argilla-server 2.8.0 + our SQL engine) on 127.0.0.1 per session,
+and the toy corpus pushed to it for three annotators."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from annotation.serve import LocalArgilla, free_port
+from tests.annotation.rest import ANNOTATORS
+
+
+@pytest.fixture(scope="session")
+def argilla(tmp_path_factory):
+    """A started LocalArgilla (temp data dir, free port); stopped at the end of the session."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server missing: run bin/setup --test (bin/setup.d/annotation.sh installs it)")
+    server = LocalArgilla(tmp_path_factory.mktemp("argilla-data"), port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pushed(argilla, toy_corpus, tmp_path_factory):
+    """`push` of the toy corpus (N=4, M=2, seed 1) → its result plus each annotator's password."""
+    from annotation.push import push
+
+    creds = tmp_path_factory.mktemp("creds") / "annotators.json"
+    result = push(toy_corpus, argilla.url, argilla.api_key(), ANNOTATORS, n=4, m=2, seed=1, credentials=creds)
+    return result | {
+        "password": {a: v["password"] for a, v in json.loads(creds.read_text())["users"].items()}
+    }

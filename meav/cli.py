@@ -24,6 +24,7 @@ def _register() -> None:
     # Each package owns its CLI module; heavy imports (torch, transformers, distilabel) happen inside commands.
     from annotation.cli import app as annotate_app
     from dataset_cards.cli import card, publish
+    from meav.demo import demo
     from synth.cli import synth
     from training.cli import train
     from vectors.cli import app as vectors_app
@@ -38,6 +39,7 @@ def _register() -> None:
     app.add_typer(
         vectors_app, name="vectors", help="Alignment vectors: extract, apply, steer, sweep, search."
     )
+    app.command("demo", help="The whole paper end to end on the embedded model: corpus → AVs → report.")(demo)
 
 
 _register()

@@ -6,6 +6,7 @@ on the columns declared here, never on synth's internals.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from meav.errors import MeavError
@@ -72,8 +73,19 @@ def load_corpus(
     src = str(source)
     if Path(src).exists() and not (Path(src) / "README.md").exists():
         raise MeavError(f"{src}: not a corpus folder (no README.md with a `configs:` block)")
+    kwargs = {}
+    if Path(src).is_dir():
+        # datasets caches a local folder under its name and config, not its content: two corpora called
+        # "corpus" (or one regenerated in place) would share a stale cache. Key the cache by the files.
+        from datasets import config as ds_config
+
+        h = hashlib.sha256()
+        for f in sorted(Path(src).rglob("*.parquet")):
+            st = f.stat()
+            h.update(f"{f.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+        kwargs["cache_dir"] = str(Path(ds_config.HF_DATASETS_CACHE) / "meav-local" / h.hexdigest()[:16])
     try:
-        ds = load_dataset(src, config, split=split, revision=revision)
+        ds = load_dataset(src, config, split=split, revision=revision, **kwargs)
     except ValueError as e:
         raise MeavError(f"{src}: cannot load config {config!r}: {str(e).splitlines()[0]}") from e
     except FileNotFoundError as e:

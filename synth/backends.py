@@ -151,6 +151,7 @@ class CachedLLM(LLM):
         default=120.0, description="Seconds before a remote call times out (then retried)."
     )
     max_retries: int = Field(default=6, description="SDK retries with backoff on 429/5xx/timeouts.")
+    torch_threads: int = Field(default=0, description="CPU threads of a local model (0: torch's default).")
 
     _spec: BackendSpec = PrivateAttr(default=None)
     _cache: CallCache = PrivateAttr(default=None)
@@ -175,6 +176,8 @@ class CachedLLM(LLM):
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
+            if self.torch_threads:
+                torch.set_num_threads(self.torch_threads)
             path = resolve_local_path(spec)
             self._tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
             if self._tokenizer.pad_token is None:
@@ -206,15 +209,18 @@ class CachedLLM(LLM):
                 results[i] = hit
             else:
                 misses.append(i)
-        if misses:
+        # Remote calls go out together (bounded concurrency); local ones in generation batches, each cached
+        # as soon as it is done so that a kill loses at most one batch.
+        step = self.batch_size if self._spec.kind == "local" else max(1, len(misses))
+        for start in range(0, len(misses), step):
+            chunk = misses[start : start + step]
             try:
                 self._ensure_client()
-                fresh = self._call([inputs[i] for i in misses], params)
+                fresh = self._call([inputs[i] for i in chunk], params)
             except Exception as e:  # noqa: BLE001 - in a distilabel worker: log it, the main process reports it
-                fresh = [{"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}] * len(
-                    misses
-                )
-            for i, entry in zip(misses, fresh, strict=True):
+                error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                fresh = [{"error": error}] * len(chunk)
+            for i, entry in zip(chunk, fresh, strict=True):
                 if "error" in entry:
                     self._log_error(keys[i], entry["error"])
                     continue
@@ -279,7 +285,13 @@ class CachedLLM(LLM):
         import torch
 
         tok, model = self._tokenizer, self._model
-        prompts = [tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in batch]
+        prompts = []
+        for messages in batch:  # a trailing assistant message is a prefill: the answer continues it
+            prefill = messages[-1]["content"] if messages[-1]["role"] == "assistant" else ""
+            turns = messages[:-1] if prefill else messages
+            prompts.append(
+                tok.apply_chat_template(turns, tokenize=False, add_generation_prompt=True) + prefill
+            )
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         results: list[dict] = [{} for _ in prompts]
         for start in range(0, len(order), self.batch_size):
@@ -303,7 +315,8 @@ class CachedLLM(LLM):
                 ids = new[row]
                 n_out = int((ids != tok.pad_token_id).sum())
                 results[i] = {
-                    "text": tok.decode(ids, skip_special_tokens=True).strip(),
+                    # keep leading spaces: the text may continue a prefill ("I" + " am ...")
+                    "text": tok.decode(ids, skip_special_tokens=True).rstrip(),
                     "input_tokens": int(enc["attention_mask"][row].sum()),
                     "output_tokens": n_out,
                     "backend": self._spec.name,

@@ -57,20 +57,31 @@ class PersonaQueryPairs(BaseModel):
     pairs: list[PersonaQueryPair] = Field(min_length=1)
 
 
-_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+PAIRS_PREFILL = '{"pairs": [{"persona": "'
 
 
 def parse_pairs(text: str | None, limit: int) -> list[PersonaQueryPair] | None:
-    """Parse a CreatePersona answer; None when it is not the JSON asked for (the caller retries once)."""
+    """Parse a CreatePersona answer; None when it holds no valid pair (the caller retries once).
+
+    The whole answer is tried as the JSON object asked for; failing that, every well-formed
+    {"persona": ..., "query": ...} object inside it is kept (small models often break the outer list).
+    """
     if not text:
         return None
-    match = _JSON_OBJECT.search(text)
-    if match is None:
-        return None
-    try:
-        data = json.loads(match.group(0))
-        if isinstance(data, list):
-            data = {"pairs": data}
-        return PersonaQueryPairs.model_validate(data).pairs[:limit]
-    except (json.JSONDecodeError, ValidationError):
-        return None
+    start = text.find("{")
+    if start >= 0:
+        try:
+            data, _ = json.JSONDecoder().raw_decode(text[start:])
+            if isinstance(data, list):
+                data = {"pairs": data}
+            return PersonaQueryPairs.model_validate(data).pairs[:limit]
+        except (json.JSONDecodeError, ValidationError):
+            pass
+    pairs = []
+    for match in re.finditer(r"\{", text):
+        try:
+            obj, _ = json.JSONDecoder().raw_decode(text[match.start() :])
+            pairs.append(PersonaQueryPair.model_validate(obj))
+        except (json.JSONDecodeError, ValidationError):
+            continue
+    return pairs[:limit] or None

@@ -11,9 +11,38 @@ import os
 import re
 from pathlib import Path
 
+from distilabel.steps.tasks import Task
+
 from meav.corpus import LEVELS
 from synth.backends import CachedLLM
 from synth.recipe import SynthRecipe
+
+
+class PrefilledGeneration(Task):
+    """One user turn, optionally followed by the start of the assistant's answer (a prefill).
+
+    A prefill such as `{"pairs": [{"persona": "` holds weak models to the JSON shape asked for; the answer
+    returned is prefill + continuation, so parsing sees the whole object.
+    """
+
+    @property
+    def inputs(self):
+        return {"instruction": True, "prefill": False}
+
+    @property
+    def outputs(self):
+        return ["generation", "model_name"]
+
+    def format_input(self, input: dict) -> list[dict]:
+        messages = [{"role": "user", "content": input["instruction"]}]
+        if input.get("prefill"):
+            messages.append({"role": "assistant", "content": input["prefill"]})
+        return messages
+
+    def format_output(self, output: str | None, input: dict | None = None) -> dict:
+        if output is None:
+            return {"generation": None}
+        return {"generation": ((input or {}).get("prefill") or "") + output}
 
 
 class LLMFactory:
@@ -25,8 +54,10 @@ class LLMFactory:
         self.recipe = recipe
         self.batch_size = recipe.batch_size
 
-    def __call__(self, max_new_tokens: int) -> CachedLLM:
+    def __call__(self, max_new_tokens: int, parallel_steps: int = 1) -> CachedLLM:
+        """`parallel_steps` local models sharing the CPU get an equal share of its cores each."""
         return CachedLLM(
+            torch_threads=max(1, (os.cpu_count() or 1) // parallel_steps) if parallel_steps > 1 else 0,
             backend=self.backend,
             cache_dir=str(self.work_dir / "calls"),
             errors_file=str(self.work_dir / "errors.jsonl"),
@@ -60,19 +91,18 @@ def generate_column(
     max_new_tokens: int,
     work_dir: Path,
 ) -> list[dict]:
-    """Run one TextGeneration over `rows[prompt_column]`, returning rows with `output_column` added."""
+    """Generate `output_column` from `rows[prompt_column]` (and an optional `prefill` column)."""
     if not rows:
         return []
     _quiet()
     from distilabel.pipeline import Pipeline
     from distilabel.steps import KeepColumns, LoadDataFromDicts
-    from distilabel.steps.tasks import TextGeneration
 
     keep = [*rows[0].keys(), output_column]
     name = re.sub(r"[^a-zA-Z0-9_-]+", "_", name).strip("_")  # distilabel step names are identifiers
     with Pipeline(name=f"meav-{name}", cache_dir=str(work_dir / "distilabel")) as pipeline:
         load = LoadDataFromDicts(name="load", data=rows, batch_size=llm.batch_size * 4)
-        task = TextGeneration(
+        task = PrefilledGeneration(
             name=name,
             llm=llm(max_new_tokens),
             input_mappings={"instruction": prompt_column},
@@ -91,16 +121,15 @@ def generate_responses(rows: list[dict], llm: LLMFactory, max_new_tokens: int, w
     _quiet()
     from distilabel.pipeline import Pipeline
     from distilabel.steps import CombineOutputs, KeepColumns, LoadDataFromDicts
-    from distilabel.steps.tasks import TextGeneration
 
     keep = [*rows[0].keys(), *LEVELS]
     with Pipeline(name="meav-responses", cache_dir=str(work_dir / "distilabel")) as pipeline:
         load = LoadDataFromDicts(name="load", data=rows, batch_size=llm.batch_size * 4)
         branches = [
-            TextGeneration(
+            PrefilledGeneration(
                 name=f"respond_{level}",
-                llm=llm(max_new_tokens),
-                input_mappings={"instruction": f"prompt_{level}"},
+                llm=llm(max_new_tokens, parallel_steps=len(LEVELS)),
+                input_mappings={"instruction": f"prompt_{level}", "prefill": f"prefill_{level}"},
                 output_mappings={"generation": level},
                 input_batch_size=llm.batch_size * 4,
             )

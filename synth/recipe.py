@@ -88,6 +88,15 @@ class SynthRecipe(_Strict):
     generation: GenerationConfig = Field(default_factory=GenerationConfig, description="Sampling settings.")
     cleanup: CleanupConfig = Field(default_factory=CleanupConfig, description="Cleanup and deduplication.")
     split: SplitConfig = Field(default_factory=SplitConfig, description="Split fractions.")
+    response_prefill: dict[str, str] = Field(
+        default_factory=dict,
+        description="Fixed opener per level (avoidance/generic/expert) that the answer must continue; for small "
+        "local models that ignore level instructions. Recorded in synth_meta.json so scoring can exclude it.",
+    )
+    query_prefill: str = Field(
+        default="",
+        description="Opener a query must continue (e.g. 'I'), to keep small models in first person.",
+    )
     max_concurrency: int = Field(default=16, ge=1, description="Remote calls in flight at once.")
     batch_size: int = Field(
         default=8, ge=1, description="Rows per distilabel batch / local generation batch."
@@ -99,6 +108,13 @@ class SynthRecipe(_Strict):
     def _sources(self):
         if self.personahub is None and self.createpersona is None:
             raise ValueError("at least one persona source (personahub, createpersona) is required")
+        return self
+
+    @model_validator(mode="after")
+    def _prefill_levels(self):
+        unknown = set(self.response_prefill) - {"avoidance", "generic", "expert"}
+        if unknown:
+            raise ValueError(f"response_prefill: unknown level(s) {', '.join(sorted(unknown))}")
         return self
 
     def domain_specs(self) -> list[DomainSpec]:

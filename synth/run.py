@@ -16,7 +16,7 @@ from meav.errors import MeavError
 from synth import prompts as P
 from synth.backends import BackendSpec, build_remote_client, parse_backend, resolve_local_path
 from synth.cache import CallCache
-from synth.personas import parse_pairs, sample_personahub
+from synth.personas import PAIRS_PREFILL, parse_pairs, sample_personahub
 from synth.pipeline import LLMFactory, generate_column, generate_responses
 from synth.progress import make_progress, stage_progress
 from synth.recipe import SynthRecipe
@@ -50,6 +50,8 @@ class SynthRun:
             )  # key and model id, no call
         self.llm = LLMFactory(self.spec.name, self.work, recipe)
         self.gen = recipe.generation
+        # Prefill the JSON shape for local models, which rarely keep to it otherwise (remote ones do).
+        self.prefill = PAIRS_PREFILL if self.spec.kind == "local" else ""
 
     # ---- stages -------------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -60,6 +62,8 @@ class SynthRun:
             rows = self.personahub_queries() + self.createpersona_queries()
             rows = self.clean_queries(rows)
             rows = self.responses(rows)
+        if self.drops:
+            self.console.print("Drops: " + ", ".join(f"{k} {v}" for k, v in sorted(self.drops.items())))
         split = self.recipe.split
         by_split = split_rows(
             rows, [d.name for d in self.domains], split.test_fraction, split.validation_fraction
@@ -99,6 +103,7 @@ class SynthRun:
                 "lineage_depth": None,
                 "lineage_seed": None,
                 "prompt_query": P.render(P.QUERY_FROM_PERSONA, d, persona=p),
+                "prefill": self.recipe.query_prefill,
             }
             for p in personas
             for d in self.domains
@@ -107,7 +112,7 @@ class SynthRun:
             "queries (PersonaHub)", rows, "prompt_query", "query", self.gen.max_new_tokens_query
         )
         for r in rows:
-            del r["prompt_query"]
+            del r["prompt_query"], r["prefill"]
         return rows
 
     def createpersona_queries(self) -> list[dict]:
@@ -120,7 +125,16 @@ class SynthRun:
             for seed in cfg.seeds:
                 theme = random.Random(f"{self.recipe.seed}:{d.name}:{seed}").choice(P.ROOT_THEMES)
                 prompt = P.render(P.CREATE_ROOT_PERSONAS, d, count=cfg.roots, theme=theme)
-                frontier.append({"domain": d.name, "seed": seed, "depth": 0, "root": None, "prompt": prompt})
+                frontier.append(
+                    {
+                        "domain": d.name,
+                        "seed": seed,
+                        "depth": 0,
+                        "root": None,
+                        "prompt": prompt,
+                        "prefill": self.prefill,
+                    }
+                )
         rng.shuffle(frontier)
         pairs: list[dict] = []
         seen: list[str] = []
@@ -216,6 +230,7 @@ class SynthRun:
                 r[f"prompt_{level}"] = P.render(
                     P.RESPONSE_PROMPTS[level], domain, num_paras=n, query=r["query"]
                 )
+                r[f"prefill_{level}"] = self.recipe.response_prefill.get(level, "")
         with stage_progress(self.progress, "responses (3 levels)", 3 * len(rows), self.work / "calls"):
             out = generate_responses(rows, self.llm, g.max_new_tokens_response, self.work)
         self.check_errors("responses")
@@ -230,7 +245,7 @@ class SynthRun:
                 self.drops[reason] += 1
                 continue
             r["generator"] = self.spec.model
-            kept.append({k: v for k, v in r.items() if not k.startswith("prompt_")})
+            kept.append({k: v for k, v in r.items() if not k.startswith(("prompt_", "prefill_"))})
         return kept
 
     # ---- bookkeeping --------------------------------------------------------------------------------
@@ -268,6 +283,7 @@ class SynthRun:
                 "createpersona": getattr(self.recipe.createpersona, "seeds", []),
             },
             "domains": [d.model_dump() for d in self.domains],
+            "response_prefill": self.recipe.response_prefill,
             "prompts": {
                 "query_from_persona": P.QUERY_FROM_PERSONA,
                 "createpersona_roots": P.CREATE_ROOT_PERSONAS,

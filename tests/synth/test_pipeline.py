@@ -26,11 +26,12 @@ def run_synth(recipe: Path, out: Path, *extra: str, env: dict | None = None, tim
 
 
 def test_corpus_end_to_end(anthropic_server, tmp_path):
-    recipe = write_recipe(tmp_path)
+    recipe = write_recipe(tmp_path, response_prefill={"expert": "Specifically for you:"})
     out = tmp_path / "corpus"
     proc = run_synth(recipe, out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     meta = json.loads((out / "synth_meta.json").read_text())
+    assert meta["response_prefill"] == {"expert": "Specifically for you:"}
     ds = load_corpus(out)
     assert set(ds) == set(SPLITS)
     rows = [r for split in SPLITS for r in ds[split]]
@@ -56,6 +57,8 @@ def test_corpus_end_to_end(anthropic_server, tmp_path):
         for level in LEVELS:
             assert 1 <= len(r[level].split("\n\n")) <= r[f"num_paras_{level}"]
     assert len({r["num_paras_expert"] for r in rows}) > 1
+    # the answer continues the opener
+    assert all(r["expert"].startswith("Specifically for you:") for r in rows)
     assert meta["tokens"]["input_tokens"] > 0 and meta["tokens"]["cost_usd"] > 0
     assert "Table 6" in proc.stderr and "PersonaHub" in proc.stderr
     # per-domain config loads with the three splits

@@ -1,0 +1,121 @@
+"""Bad input: one line on stderr, exit code 2, and no output or work folder left behind."""
+
+from __future__ import annotations
+
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.training.conftest import corpus_with, write_recipe
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    from meav.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["meav", "train", *args])
+    with pytest.raises(SystemExit) as done:
+        main()
+    return done.value.code, capsys.readouterr().err
+
+
+def drop_column(corpus, column):
+    for f in (corpus / "data").rglob("*.parquet"):
+        pq.write_table(pq.read_table(f).drop([column]), f)
+    return corpus
+
+
+@pytest.fixture
+def not_a_causal_lm(tmp_path):
+    from transformers import ViTConfig
+
+    folder = tmp_path / "vit"
+    ViTConfig(
+        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+    ).save_pretrained(folder)
+    return folder
+
+
+CASES = {
+    "model folder missing": (lambda t: {"model": str(t / "no-such-model")}, "model folder not found"),
+    "not a causal LM": (lambda t: {"model": "VIT"}, "model type 'vit' is not a causal language model"),
+    "corpus missing a level": (
+        lambda t: {"dataset": str(drop_column(corpus_with(t / "c", lambda r: None), "expert"))},
+        "missing column(s) expert",
+    ),
+    "corpus missing a column": (
+        lambda t: {"dataset": str(drop_column(corpus_with(t / "c", lambda r: None), "query"))},
+        "missing column(s) query",
+    ),
+    "no pairs for the target": (
+        lambda t: {"dataset": str(corpus_with(t / "c", lambda r: r.update(generic=""))), "target": "generic"},
+        "no preference pairs for medical=generic",
+    ),
+    "unknown domain": (lambda t: {"domain": "culinary"}, "'culinary'"),
+    "unknown target": (lambda t: {"target": "master"}, "target: Input should be"),
+    "bad joint spec": (lambda t: {"joint": "medical=guru"}, "--joint: 'medical=guru' is not DOMAIN=LEVEL"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_and_leaves_nothing(
+    case, tiny_llama, toy_corpus, not_a_causal_lm, tmp_path, monkeypatch, capsys
+):
+    make, message = CASES[case]
+    options = {"model": str(tiny_llama), "dataset": str(toy_corpus), **make(tmp_path)}
+    if options["model"] == "VIT":
+        options["model"] = str(not_a_causal_lm)
+    out = tmp_path / "out"
+    args = ["--recipe", str(write_recipe(tmp_path / "r.yaml")), "--out", str(out)]
+    for key, value in options.items():
+        args += [f"--{key}", value]
+    code, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and err.rstrip("\n").endswith(errors[0]), err  # progress bars may precede it
+    assert message in errors[0]
+    assert not out.exists() and not (tmp_path / "out.work").exists()
+
+
+def test_unknown_recipe_field_names_file_and_field(tmp_path, monkeypatch, capsys):
+    recipe = write_recipe(tmp_path / "r.yaml", dpo={"beta": 0.1, "ipo_tau": 0.1})
+    code, err = run_cli(monkeypatch, capsys, "--recipe", str(recipe), "--out", str(tmp_path / "out"))
+    assert code == 2 and err.endswith(f"error: {recipe}: dpo: dpo.ipo_tau is not a trl.DPOConfig field\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_dataset_is_reported(tiny_llama, tmp_path, monkeypatch, capsys):
+    recipe = write_recipe(tmp_path / "r.yaml")
+    code, err = run_cli(monkeypatch, capsys, "--recipe", str(recipe), "--model", str(tiny_llama))
+    assert code == 2 and "no dataset: give --dataset" in err
+
+
+def test_foreign_output_folder_is_never_replaced(tiny_llama, toy_corpus, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    recipe = write_recipe(tmp_path / "r.yaml")
+    args = [
+        "--recipe",
+        str(recipe),
+        "--model",
+        str(tiny_llama),
+        "--dataset",
+        str(toy_corpus),
+        "--out",
+        str(out),
+    ]
+    code, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "is not a meav training output" in err
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_work_folder_of_another_run_is_not_resumed(tiny_llama, toy_corpus, tmp_path, monkeypatch, capsys):
+    work = tmp_path / "out.work"
+    work.mkdir()
+    (work / "run.json").write_text('{"recipe": "something else"}')
+    recipe = write_recipe(tmp_path / "r.yaml")
+    args = ["--recipe", str(recipe), "--model", str(tiny_llama), "--dataset", str(toy_corpus), "--out"]
+    code, err = run_cli(monkeypatch, capsys, *args, str(tmp_path / "out"))
+    assert code == 2 and "holds checkpoints of a different run" in err
+    assert not (tmp_path / "out").exists()

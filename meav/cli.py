@@ -28,6 +28,7 @@ def _register() -> None:
     from synth.cli import synth
     from training.cli import train
     from vectors.cli import app as vectors_app
+    from vectors.eval_cli import report_command
 
     app.command("synth", help="Generate the three-level preference corpus with a distilabel pipeline.")(synth)
     app.command("card", help="Write (or --check) the dataset card of a corpus folder.")(card)
@@ -38,6 +39,9 @@ def _register() -> None:
     )
     app.add_typer(
         vectors_app, name="vectors", help="Alignment vectors: extract, apply, steer, sweep, search."
+    )
+    app.command("report", help="Render a run folder's tables and curves in the paper's layouts.")(
+        report_command
     )
     app.command("demo", help="The whole paper end to end on the embedded model: corpus → AVs → report.")(demo)
 

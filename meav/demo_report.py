@@ -174,7 +174,7 @@ def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
         "",
         f"Base model: {config.model}; corpus: {config.corpus or config.synth_recipe} (generator {generator}); "
         f"scale {config.scale:g}; λ grid {config.lambdas}; fixed level openers "
-        f"{'excluded from' if config.exclude_openers else 'included in'} scoring.",
+        f"{'excluded from scoring where detected' if config.exclude_openers else 'included in scoring'}.",
         "",
         "## Headline: the tunable knob",
         "",
@@ -205,9 +205,10 @@ def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
     ]
     for d, s in sweeps.items():
         png = plot_knob(s, out / "sweeps" / d / "sweep-knob.png")
-        body = sweep_markdown(s, str(png.relative_to(out)))
+        body = sweep_markdown(s, str(png.relative_to(out))).replace(f" on {s['base']}", f" on {config.model}")
+        body = body.replace(str(out) + "/", "")  # paths relative to the report, portable when copied to docs/
         parts += [body.replace("## λ sweep", f"### {d} AV: λ sweep", 1).replace("\n### ", "\n#### ")]
     search = json.loads((out / "search" / "search-adaptive.json").read_text())
-    parts += [search_markdown(search).replace("## ", "## ", 1)]
+    parts += [search_markdown(search)]
     atomic.write_text(out / "report.md", "\n".join(parts))
     return out / "report.md"

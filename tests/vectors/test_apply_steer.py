@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -53,7 +55,13 @@ def test_equals_mergekit_task_arithmetic(arch, request, tmp_path, llama_pair2):
         "parameters: {normalize: false}\ndtype: float32\n"
     )
     subprocess.run(
-        ["mergekit-yaml", str(tmp_path / "merge.yml"), str(tmp_path / "mk")], check=True, capture_output=True
+        [
+            str(Path(sys.executable).parent / "mergekit-yaml"),
+            str(tmp_path / "merge.yml"),
+            str(tmp_path / "mk"),
+        ],
+        check=True,
+        capture_output=True,
     )
     apply(base, [(load(av1), 0.7), (load(tmp_path / "av2"), -0.4)], tmp_path / "ours")
     mk, ours = state(tmp_path / "mk"), state(tmp_path / "ours")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 from pathlib import Path
 
 from distilabel.steps.tasks import Task
@@ -110,8 +111,17 @@ def generate_column(
             input_batch_size=llm.batch_size * 4,
         )
         load >> task >> KeepColumns(name="keep", columns=keep)
-    distiset = pipeline.run(use_cache=False)
-    return _rows_of(distiset)
+    return _run_uncached(pipeline, work_dir)
+
+
+def _run_uncached(pipeline, work_dir: Path) -> list[dict]:
+    """Run with distilabel's own cache cleared: our call cache is what resumes a run.
+
+    distilabel 1.5.3 reloads `pipeline.yaml` from its cache folder even with `use_cache=False`, so a run
+    killed while writing it crashed the next run (TypeError in `Pipeline.from_dict`).
+    """
+    shutil.rmtree(work_dir / "distilabel" / pipeline.name, ignore_errors=True)
+    return _rows_of(pipeline.run(use_cache=False))
 
 
 def generate_responses(rows: list[dict], llm: LLMFactory, max_new_tokens: int, work_dir: Path) -> list[dict]:
@@ -137,5 +147,4 @@ def generate_responses(rows: list[dict], llm: LLMFactory, max_new_tokens: int, w
         ]
         combine = CombineOutputs(name="combine")
         load >> branches >> combine >> KeepColumns(name="keep", columns=keep)
-    distiset = pipeline.run(use_cache=False)
-    return _rows_of(distiset)
+    return _run_uncached(pipeline, work_dir)

@@ -41,7 +41,7 @@ def single_domain_table(data: dict, domain: str) -> str:
             name = b["name"] + (f" ({SHORT[b['level']]})" if b.get("level") else "")
             if b.get("prompt_overhead"):
                 name += f", prompt ×{b['prompt_overhead']:.2f}"
-            rows.append([name, _f(b["lambda"]), SHORT[b.get("level")] if b.get("level") else "–"])
+            rows.append([name, _f(b["lambda"]), SHORT[dominant(b["domains"][domain])]])
             rows[-1] += _shares_cells(b["domains"][domain]) + ["–"] * 3
     by_lam = {round(r["lambda"], 6): r for r in data["results"]}
     rec = data.get("recommended_lambda") if domain == data.get("av_domain") else None

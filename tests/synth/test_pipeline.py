@@ -107,6 +107,9 @@ def test_resume_after_kill(tmp_path):
         proc.wait()
         completed_before = len(list(calls.glob("*/*.json")))
         assert 30 <= completed_before and not out.exists()
+        # as if killed while distilabel wrote its state (it rereads it despite use_cache=False)
+        for state in (tmp_path / "corpus.work" / "distilabel").rglob("pipeline.yaml"):
+            state.write_text("")
         requests_before = server.requests
         resumed = run_synth(recipe, out, env=env)
         assert resumed.returncode == 0, resumed.stderr[-2000:]

@@ -78,6 +78,16 @@ def test_sweep_writes_tables_curves_and_recommended_lambda(llama_pair, toy_corpu
     assert all(b["prompt_overhead"] > 1.2 for b in data["baselines"][1:])
     md = (run / "sweep.md").read_text()
     assert "Tables 1–3 layout" in md and "Table 4 layout" in md and "Safe" in md
+    from vectors.report import SHORT
+    from vectors.sweep import dominant
+
+    medical_rows = [
+        line
+        for line in md.split("### medical")[1].split("###")[0].splitlines()
+        if line.startswith("| prompting")
+    ]
+    for b, line in zip(data["baselines"][1:], medical_rows, strict=True):  # the cell is measured, not asked
+        assert line.split(" | ")[2] == SHORT[dominant(b["domains"]["medical"])]
     assert (run / "sweep-knob.png").stat().st_size > 1000
     assert (run / "sweep.csv").read_text().startswith("lambda,domain,expert,generic,avoidance")
     config = json.loads((av / "av_config.json").read_text())

@@ -6,7 +6,6 @@ The generation level comes from the owner-only key dataset; labels from each ann
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from annotation import agreement
@@ -18,7 +17,7 @@ from annotation.argilla_client import (
     signature,
     workspace_for,
 )
-from meav.atomic import write_bytes, write_json, write_text
+from meav.atomic import figure_png, write_bytes, write_json, write_text
 from meav.errors import MeavError
 
 PAPER_KAPPA_MEAN = 0.84
@@ -183,10 +182,7 @@ def heatmap_png(rep: dict, dataset: str) -> bytes:
     ax.set_title(f"{dataset}: mean Cohen's κ {_fmt(rep['kappa_mean'])}", fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_png(fig, bbox_inches="tight")
 
 
 def report(

@@ -35,6 +35,23 @@ def write_json(path: str | Path, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def figure_png(fig, **savefig_kwargs: Any) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed (plots are made in loops, pyplot keeps them)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **savefig_kwargs)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_figure(path: str | Path, fig, dpi: int = 110) -> Path:
+    write_bytes(path, figure_png(fig, dpi=dpi))
+    return Path(path)
+
+
 @contextmanager
 def staging_dir(final: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     """Yield an empty sibling folder; on success it replaces `final`, on failure it is removed.

@@ -44,15 +44,15 @@ class DemoConfig(BaseModel):
     max_steps: int | None = Field(
         None, ge=1, description="Training steps per AV (default: recipe's × scale)."
     )
-    lambdas: str = Field("-1.6:1.0:0.2", description="λ grid of the single-domain sweeps (start:stop:step).")
-    max_queries: int | None = Field(None, ge=1, description="Held-out queries per domain scored (None: all).")
+    lambdas: str = Field("-1.35:1.35:0.45", description="λ grid of the single-domain sweeps (start:stop:step).")
+    max_queries: int | None = Field(5, ge=1, description="Held-out queries per domain scored (None: all).")
     exclude_openers: bool = Field(
         True, description="Do not score the fixed per-level openers the synth recipe prefills (content only)."
     )
     baselines: str = Field("default,prompting", description="Baseline rows of Tables 1–3.")
     search_range: str = Field("-1.0:1.0:0.1", description="Coefficient grid of the multidomain search.")
-    search_budget: int = Field(24, ge=1, description="Evaluations of the adaptive search (× scale).")
-    search_coarse: int = Field(3, ge=2, description="Values per coefficient in the search's coarse screen.")
+    search_budget: int = Field(16, ge=1, description="Evaluations of the adaptive search (× scale).")
+    search_coarse: int = Field(2, ge=2, description="Values per coefficient in the search's coarse screen.")
 
 
 def load_config(path: str | Path | None, **overrides) -> DemoConfig:
@@ -185,12 +185,12 @@ def _train(config: DemoConfig, base: str, corpus: Path, domain: str, out: Path) 
     gc.collect()
 
 
-def _sweep(config: DemoConfig, base: str, corpus: Path, av: Path, out: Path) -> None:
+def _sweep(config: DemoConfig, base: str, corpus: Path, av: Path, out: Path, baselines: str) -> None:
     from vectors.eval_cli import sweep
 
     sweep(
         base=base, av=str(av), dataset=str(corpus), lambdas=config.lambdas, out=out, split="test",
-        max_queries=config.max_queries, baselines=config.baselines, safety_data=None, max_pairs=None,
+        max_queries=config.max_queries, baselines=baselines, safety_data=None, max_pairs=None,
         exclude_openers=config.exclude_openers, write_back=True, force=False, device=None,
     )  # fmt: skip
 
@@ -235,11 +235,13 @@ def run_demo(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = 
             f"extract {d}", avs[d], cfg.is_file,
             lambda d=d: extract(base, models[d], avs[d], domain=d, target="expert"),
         )  # fmt: skip
-    for d in config.domains:
+    for i, d in enumerate(config.domains):
         folder = out / "sweeps" / d
+        # the baselines do not depend on the AV: scored once, with the first sweep, and shared by the report
+        baselines = config.baselines if i == 0 else ""
         stages.run(
             f"sweep {d}", folder / "sweep.md", (folder / "sweep.md").is_file,
-            lambda d=d, folder=folder: _sweep(config, base, corpus, avs[d], folder),
+            lambda d=d, folder=folder, b=baselines: _sweep(config, base, corpus, avs[d], folder, b),
         )  # fmt: skip
     search_dir = out / "search"
     done_search = search_dir / "search-adaptive.md"

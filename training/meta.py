@@ -8,6 +8,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from meav import atomic
+
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 HEAD_BYTES = 1 << 20
 
@@ -112,8 +114,7 @@ def plot_curves(series: dict[str, list[list[float]]], path: Path, title: str) ->
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    atomic.write_figure(path, fig, dpi=100)
 
 
 def read_meta(folder: str | Path) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def search(
     screen_fraction: float = typer.Option(
         1.0, help="adaptive: share of each domain's queries used while screening (< 1: confirm on all)."
     ),
-    split: str = typer.Option("test"),
+    split: str = typer.Option("test", help="Held-out split to score."),
     max_queries: int | None = typer.Option(None, help="At most this many queries per domain."),
     exclude_openers: bool = typer.Option(False, help="Do not score fixed level openers."),
     force: bool = typer.Option(False, help="Steer even if the model is not the AVs' recorded base."),
@@ -273,7 +273,7 @@ def judge(
         None, help="Local judge model folder (default: an unsteered copy of the base)."
     ),
     max_new_tokens: int = typer.Option(128, help="Generation length."),
-    split: str = typer.Option("test"),
+    split: str = typer.Option("test", help="Held-out split to score."),
     force: bool = typer.Option(False, help="Steer even if the model is not the AV's recorded base."),
     device: str | None = typer.Option(None, help="torch device (default cpu)."),
 ) -> None:
@@ -318,7 +318,7 @@ def evaluate(
     prompting: bool = typer.Option(
         False, help="Also score with each level instruction (prompting baseline)."
     ),
-    split: str = typer.Option("test"),
+    split: str = typer.Option("test", help="Held-out split to score."),
     max_queries: int | None = typer.Option(None, help="At most this many queries per domain."),
     safety_data: Path | None = typer.Option(None, help="PKU-SafeRLHF-format pairs file."),
     exclude_openers: bool = typer.Option(False, help="Do not score fixed level openers."),

@@ -119,11 +119,7 @@ def plot_knob(data: dict, png: Path) -> Path:
     for ax in axes[0]:
         ax.legend(fontsize=7)
     fig.tight_layout()
-    tmp = png.with_name(f".{png.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(png)
-    return png
+    return atomic.write_figure(png, fig)
 
 
 def sweep_markdown(data: dict, png_name: str | None = "knob.png") -> str:

@@ -93,6 +93,9 @@ def test_demo_writes_every_artifact_and_section(demo_run):
         assert sweep["lambdas"] == [-1.0, 0.0, 1.0]
         assert set(sweep["results"][0]["domains"]) == {"medical", "financial", "legal"}  # out-of-domain too
         assert f"### {d} AV: λ sweep" in text
+        # baselines are scored once (first sweep) and shown in every domain's Tables 1–3
+        assert bool(sweep["baselines"]) == (d == "medical")
+        assert "| default | 0.00 |" in text.split(f"### {d} AV: λ sweep")[1].split("AV: λ sweep")[0]
         assert (out / "sweeps" / d / "sweep-knob.png").stat().st_size > 0
     assert (out / "knob.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     sources = {s for f in (out / "corpus" / "data").glob("*/*.parquet") for s in _column(f, "source")}
@@ -185,3 +188,19 @@ def test_cli_bad_config_is_one_line_and_exit_2(tmp_path):
         f"error: {bad}: search_budget: Input should be greater than or equal to 1"
     ]
     assert not (tmp_path / "out").exists()
+
+
+def _sweep_of(expert: list[float], avoidance: list[float]) -> dict:
+    rows = [{"domains": {"medical": {"expert": e, "avoidance": a, "generic": 1 - e - a}}} for e, a in zip(expert, avoidance, strict=True)]  # fmt: skip
+    return {"lambdas": [-1.0, -0.5, 0.0, 0.5, 1.0][: len(rows)], "results": rows}
+
+
+def test_knob_check_needs_a_trend_and_a_net_move():
+    from meav.demo_report import knob_check
+
+    knob = knob_check(_sweep_of([0.0, 0.2, 0.4, 0.6, 0.8], [0.8, 0.6, 0.4, 0.2, 0.0]), "medical")
+    assert knob["expert_rises"] and knob["avoidance_rises_negative"]
+    # the same share at both ends with one dip: a positive rank correlation, but no knob
+    flat = knob_check(_sweep_of([1.0, 0.8, 1.0, 1.0, 1.0], [0.0, 0.2, 0.0, 0.0, 0.0]), "medical")
+    assert flat["rho"]["expert"] > 0 and not flat["expert_rises"]
+    assert not flat["avoidance_rises_negative"]

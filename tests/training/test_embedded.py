@@ -15,7 +15,7 @@ RECIPE = Path(__file__).resolve().parents[2] / "recipes/smollm2-135m-instruct/me
 @pytest.mark.slow
 def test_smollm2_short_run_has_positive_heldout_margin(embedded_model, toy_corpus, tmp_path):
     # The shipped recipe for one epoch (3 steps of 4 over the 12 medical toy training pairs; the demo runs
-    # its full 30 steps), then the held-out margin on the 6 test pairs, which the model never saw.
+    # its full 10 steps), then the held-out margin on the 6 test pairs, which the model never saw.
     out = train(RECIPE, dataset=str(toy_corpus), out=tmp_path / "smol", max_steps=3)
     meta = read_meta(out)
     held = meta["reward_margins"]["heldout"]

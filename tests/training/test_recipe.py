@@ -36,7 +36,7 @@ def test_shipped_recipe_builds_the_paper_setting(path, tmp_path):
     assert config.bf16 is False  # `auto` on a machine without a bf16 GPU
     assert config.eval_strategy == "steps" and config.save_steps % config.eval_steps == 0
     if recipe.model == "embedded":
-        assert config.max_steps == 30 and config.max_length == 256 and not config.gradient_checkpointing
+        assert config.max_steps == 10 and config.max_length == 256 and not config.gradient_checkpointing
     else:
         assert recipe.model == "mistralai/Mistral-7B-Instruct-v0.3" and config.gradient_checkpointing
 

@@ -44,7 +44,9 @@ class DemoConfig(BaseModel):
     max_steps: int | None = Field(
         None, ge=1, description="Training steps per AV (default: recipe's × scale)."
     )
-    lambdas: str = Field("-1.35:1.35:0.45", description="λ grid of the single-domain sweeps (start:stop:step).")
+    lambdas: str = Field(
+        "-1.35:1.35:0.45", description="λ grid of the single-domain sweeps (start:stop:step)."
+    )
     max_queries: int | None = Field(5, ge=1, description="Held-out queries per domain scored (None: all).")
     exclude_openers: bool = Field(
         True, description="Do not score the fixed per-level openers the synth recipe prefills (content only)."

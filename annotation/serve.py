@@ -7,10 +7,12 @@ a restart). Stopping stops every process this object started, in reverse order.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -160,15 +162,20 @@ class LocalArgilla:
     def alive(self) -> bool:
         return all(p.poll() is None for name, p in self._procs if name != "init")
 
-    def stop(self) -> None:
-        for _, proc in reversed(self._procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+    def stop(self, grace_s: float = 10.0) -> None:
+        """SIGTERM to every process at once, one shared grace period, then SIGKILL to what is left (with its
+        process group: each was started in its own session). Bounded by `grace_s`, not by the slowest child."""
+        running = [proc for _, proc in self._procs if proc.poll() is None]
+        for proc in running:
+            proc.terminate()
+        deadline = time.monotonic() + grace_s
+        for proc in running:
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         self._procs.clear()
 
     def __enter__(self) -> LocalArgilla:

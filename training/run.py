@@ -134,10 +134,17 @@ def train(
         )
     )
     _check_work_folder(work, identity)
+    fresh = not work.exists()
     if args.process_index == 0:
         atomic.write_json(work / "run.json", identity)
 
     trainer = _trainer(recipe, args, model_path, policy, tokenizer, data)
+    try:
+        _check_kept_pairs(trainer, data, args.max_length)
+    except MeavError:
+        if fresh and args.process_index == 0:
+            shutil.rmtree(work, ignore_errors=True)  # nothing trained: leave nothing behind
+        raise
     for callback in callbacks or []:
         trainer.add_callback(callback)
     resume = last_checkpoint(work / "checkpoints")
@@ -170,6 +177,24 @@ def train(
     if not recipe.keep_checkpoints:
         shutil.rmtree(work, ignore_errors=True)
     return final
+
+
+def _check_kept_pairs(trainer, data: RunData, max_length: int | None) -> None:
+    """TRL drops pairs whose prompt alone fills `max_length`; none left would fail later and obscurely
+    (no batches, or a KeyError on eval_loss), so say which set and which setting instead."""
+    for name, before, after in (
+        ("train", data.train, trainer.train_dataset),
+        ("eval", data.eval, trainer.eval_dataset),
+    ):
+        if before is None or after is None or len(after) == len(before):
+            continue
+        if len(after) == 0:
+            raise MeavError(
+                f"{data.provenance.get('id', 'dataset')}: every {name} pair's prompt is at least "
+                f"dpo.max_length={max_length} tokens, so TRL dropped all {len(before)}; raise dpo.max_length"
+            )
+        log.warning("%s: %d of %d pairs dropped (prompt ≥ max_length=%s)", name, len(before) - len(after),
+                    len(before), max_length)  # fmt: skip
 
 
 def _free_memory() -> None:

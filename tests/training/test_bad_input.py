@@ -119,3 +119,23 @@ def test_work_folder_of_another_run_is_not_resumed(tiny_llama, toy_corpus, tmp_p
     code, err = run_cli(monkeypatch, capsys, *args, str(tmp_path / "out"))
     assert code == 2 and "holds checkpoints of a different run" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_prompts_longer_than_max_length_are_named(tiny_llama, toy_corpus, tmp_path, monkeypatch, capsys):
+    """TRL drops pairs whose prompt fills max_length; all dropped must not surface as a KeyError on eval_loss."""
+    out = tmp_path / "out"
+    recipe = write_recipe(tmp_path / "r.yaml", dpo={"max_length": 4})
+    args = [
+        "--recipe",
+        str(recipe),
+        "--model",
+        str(tiny_llama),
+        "--dataset",
+        str(toy_corpus),
+        "--out",
+        str(out),
+    ]
+    code, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2
+    assert "every train pair's prompt is at least dpo.max_length=4 tokens" in err.strip().splitlines()[-1]
+    assert not out.exists() and not (tmp_path / "out.work").exists()

@@ -30,7 +30,10 @@ def serve(
     from annotation.serve import LocalArgilla
 
     server = LocalArgilla(data_dir, port=port, redis_url=redis_url)
+    # Both set explicitly: a process started in the background of a non-interactive shell inherits SIGINT
+    # ignored, and Python then installs no Ctrl-C handler of its own.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         server.start()
         print(f"Argilla: {server.url}", flush=True)

@@ -216,7 +216,7 @@ class CachedLLM(LLM):
             chunk = misses[start : start + step]
             try:
                 self._ensure_client()
-                fresh = self._call([inputs[i] for i in chunk], params)
+                fresh = self._call([inputs[i] for i in chunk], params, [keys[i] for i in chunk])
             except Exception as e:  # noqa: BLE001 - in a distilabel worker: log it, the main process reports it
                 error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
                 fresh = [{"error": error}] * len(chunk)
@@ -224,7 +224,8 @@ class CachedLLM(LLM):
                 if "error" in entry:
                     self._log_error(keys[i], entry["error"])
                     continue
-                self._cache.put(keys[i], entry)
+                if self._spec.kind == "local":  # remote calls are cached one by one as they complete
+                    self._cache.put(keys[i], entry)
                 results[i] = entry
         outputs = []
         for i in range(len(inputs)):
@@ -245,15 +246,23 @@ class CachedLLM(LLM):
                 )
         return outputs
 
-    def _call(self, batch: list[list[dict]], params: dict) -> list[dict]:
+    def _call(self, batch: list[list[dict]], params: dict, keys: list[str]) -> list[dict]:
         if self._spec.kind == "local":
             return self._generate_local(batch, params)
-        return self._loop.run_until_complete(self._gather_remote(batch, params))
+        return self._loop.run_until_complete(self._gather_remote(batch, params, keys))
 
-    async def _gather_remote(self, batch: list[list[dict]], params: dict) -> list[dict]:
+    async def _gather_remote(self, batch: list[list[dict]], params: dict, keys: list[str]) -> list[dict]:
+        """All calls at once under the concurrency bound; each result is cached the moment it arrives (in a
+        thread, so the fsync overlaps other calls' network time), so a kill loses only calls in flight."""
         semaphore = asyncio.Semaphore(self.max_concurrency)
 
-        async def one(messages: list[dict]) -> dict:
+        async def one(messages: list[dict], key: str) -> dict:
+            entry = await call(messages)
+            if "error" not in entry:
+                await asyncio.to_thread(self._cache.put, key, entry)
+            return entry
+
+        async def call(messages: list[dict]) -> dict:
             async with semaphore:
                 started = time.monotonic()
                 try:
@@ -279,7 +288,7 @@ class CachedLLM(LLM):
                     "seconds": round(time.monotonic() - started, 3),
                 }
 
-        return await asyncio.gather(*(one(m) for m in batch))
+        return await asyncio.gather(*(one(m, k) for m, k in zip(batch, keys, strict=True)))
 
     def _generate_local(self, batch: list[list[dict]], params: dict) -> list[dict]:
         import torch

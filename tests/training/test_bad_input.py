@@ -19,6 +19,10 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
     return done.value.code, capsys.readouterr().err
 
 
+def train_args(recipe, model, dataset, out) -> list[str]:
+    return ["--recipe", str(recipe), "--model", str(model), "--dataset", str(dataset), "--out", str(out)]
+
+
 def drop_column(corpus, column):
     for f in (corpus / "data").rglob("*.parquet"):
         pq.write_table(pq.read_table(f).drop([column]), f)
@@ -94,17 +98,7 @@ def test_foreign_output_folder_is_never_replaced(tiny_llama, toy_corpus, tmp_pat
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    recipe = write_recipe(tmp_path / "r.yaml")
-    args = [
-        "--recipe",
-        str(recipe),
-        "--model",
-        str(tiny_llama),
-        "--dataset",
-        str(toy_corpus),
-        "--out",
-        str(out),
-    ]
+    args = train_args(write_recipe(tmp_path / "r.yaml"), tiny_llama, toy_corpus, out)
     code, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and "is not a meav training output" in err
     assert (out / "notes.txt").read_text() == "keep me"
@@ -114,9 +108,8 @@ def test_work_folder_of_another_run_is_not_resumed(tiny_llama, toy_corpus, tmp_p
     work = tmp_path / "out.work"
     work.mkdir()
     (work / "run.json").write_text('{"recipe": "something else"}')
-    recipe = write_recipe(tmp_path / "r.yaml")
-    args = ["--recipe", str(recipe), "--model", str(tiny_llama), "--dataset", str(toy_corpus), "--out"]
-    code, err = run_cli(monkeypatch, capsys, *args, str(tmp_path / "out"))
+    args = train_args(write_recipe(tmp_path / "r.yaml"), tiny_llama, toy_corpus, tmp_path / "out")
+    code, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and "holds checkpoints of a different run" in err
     assert not (tmp_path / "out").exists()
 
@@ -125,17 +118,7 @@ def test_prompts_longer_than_max_length_are_named(tiny_llama, toy_corpus, tmp_pa
     """TRL drops pairs whose prompt fills max_length; all dropped must not surface as a KeyError on eval_loss."""
     out = tmp_path / "out"
     recipe = write_recipe(tmp_path / "r.yaml", dpo={"max_length": 4})
-    args = [
-        "--recipe",
-        str(recipe),
-        "--model",
-        str(tiny_llama),
-        "--dataset",
-        str(toy_corpus),
-        "--out",
-        str(out),
-    ]
-    code, err = run_cli(monkeypatch, capsys, *args)
+    code, err = run_cli(monkeypatch, capsys, *train_args(recipe, tiny_llama, toy_corpus, out))
     assert code == 2
     assert "every train pair's prompt is at least dpo.max_length=4 tokens" in err.strip().splitlines()[-1]
     assert not out.exists() and not (tmp_path / "out.work").exists()

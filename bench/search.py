@@ -20,10 +20,11 @@ from pathlib import Path
 
 
 def synthetic(spill: float, noise: float, frac: float = 1.0) -> None:
-    from vectors.search import adaptive_search, grid_search, grid_values, margin, synthetic_evaluator
+    from vectors.search import adaptive_search, grid_search, margin, synthetic_evaluator
+    from vectors.sweep import parse_grid
 
     domains = ["medical", "financial", "legal"]
-    values = grid_values(-1.0, 1.0, 0.1)
+    values = parse_grid("-1.0:1.0:0.1")
     ev = synthetic_evaluator(domains, spill=spill, noise=noise)
     g = grid_search(ev, domains, domains, values)
     a = adaptive_search(ev, domains, domains, values, screen_fraction=frac)
@@ -48,7 +49,8 @@ def tiny(grid_step: float) -> None:
     from vectors import load, steer
     from vectors.evalset import Evaluator, load_eval_rows, load_model
     from vectors.extract import extract
-    from vectors.search import adaptive_search, grid_search, grid_values
+    from vectors.search import adaptive_search, grid_search
+    from vectors.sweep import parse_grid
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -68,10 +70,10 @@ def tiny(grid_step: float) -> None:
             steer(model, {avs[n]: c for n, c in coeffs.items()})
             return ev.domain_shares(fraction=fraction)
 
-        values = grid_values(-1.0, 1.0, grid_step)
+        values = parse_grid(f"-1.0:1.0:{grid_step}")
         t = time.perf_counter()
         g = grid_search(evaluate, domains, domains, values)
-        a = adaptive_search(evaluate, domains, domains, grid_values(-1.0, 1.0, 0.1), screen_fraction=1.0)
+        a = adaptive_search(evaluate, domains, domains, parse_grid("-1.0:1.0:0.1"), screen_fraction=1.0)
         print(
             f"tiny model (hidden 64, 3 perturbed AVs, {sum(map(len, ev.rows.values()))} queries), {time.perf_counter() - t:.1f} s:"
         )

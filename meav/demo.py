@@ -121,6 +121,17 @@ def base_model_path(model: str) -> str:
     return model
 
 
+def _check_inputs(config: DemoConfig) -> None:
+    """Fail on a mistyped path before `--out` is created and stamped (a stamp would lock the folder to it)."""
+    if config.corpus and not (Path(config.corpus) / "data").is_dir():
+        raise MeavError(f"--corpus {config.corpus}: not a corpus folder (no data/)")
+    files = {"synth_recipe": config.synth_recipe} if not config.corpus else {}
+    files |= {f"train_recipe ({d})": config.train_recipe.format(domain=d) for d in config.domains}
+    for field, name in files.items():
+        if not repo_path(name).is_file():
+            raise MeavError(f"{field}: {name}: no such file")
+
+
 def _check_same_config(out: Path, config: DemoConfig) -> None:
     """An --out folder belongs to one config: reusing artifacts of other settings would mix runs."""
     stamp = out / "demo_config.json"
@@ -134,11 +145,8 @@ def _make_corpus(config: DemoConfig, corpus: Path) -> None:
     if config.corpus:
         import shutil
 
-        src = Path(config.corpus)
-        if not (src / "data").is_dir():
-            raise MeavError(f"--corpus {src}: not a corpus folder (no data/)")
         with atomic.staging_dir(corpus) as tmp:
-            shutil.copytree(src, tmp, dirs_exist_ok=True)
+            shutil.copytree(config.corpus, tmp, dirs_exist_ok=True)
         return
     from rich.console import Console
 
@@ -180,7 +188,8 @@ def _train(config: DemoConfig, base: str, corpus: Path, domain: str, out: Path) 
     from training.recipe import load_recipe
 
     recipe_file = repo_path(config.train_recipe.format(domain=domain))
-    steps = config.max_steps or max(1, round(load_recipe(recipe_file).dpo["max_steps"] * config.scale))
+    recipe_steps = load_recipe(recipe_file).dpo.get("max_steps")  # None: the recipe trains by epochs
+    steps = config.max_steps or (recipe_steps and max(1, round(recipe_steps * config.scale)))
     training.train(
         recipe_file, model=base, dataset=str(corpus), domain=domain, target="expert", out=out, max_steps=steps
     )
@@ -214,6 +223,7 @@ def run_demo(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = 
     from meav.demo_report import write_report
     from vectors.extract import extract
 
+    _check_inputs(config)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _check_same_config(out, config)
@@ -258,8 +268,7 @@ def run_demo(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = 
         "status": "ran",
         "artifact": str(report),
     }
-    stages.save()
-    write_report(out, config, stages.stages)  # again, with its own timing in the table
+    stages.save()  # the report's own time is in timings.json and printed below, not in the page it times
     from meav.demo_report import timings_table
 
     echo(timings_table(stages.stages))

@@ -72,22 +72,16 @@ def apply(
             _, metadata = read_header(path)
             writer = StreamWriter(tmp / path.name, [(i.name, i.dtype, i.shape) for i in infos], metadata)
             for info in infos:
-                terms = [(av, lam) for av, lam in weights if lam != 0 and _source(av, info.name)]
+                terms = [
+                    (av, src, lam) for av, lam in weights if lam != 0 and (src := _source(av, info.name))
+                ]
                 if not info.is_float or not terms:
                     for chunk in read_chunks(info):
                         writer.write(info.name, chunk)
                     continue
                 work = torch.float64 if info.dtype in ("F32", "F64") else torch.float32
                 elems = ss.CHUNK_BYTES // 8
-                streams = [
-                    (
-                        av.chunks(
-                            _source(av, info.name), elems * av.storage_dtype(_source(av, info.name)).itemsize
-                        ),
-                        lam,
-                    )
-                    for av, lam in terms
-                ]
+                streams = [(av.chunks(src, elems), lam) for av, src, lam in terms]
                 for chunk in read_chunks(info, elems * info.torch_dtype.itemsize):
                     acc = chunk.to(work, copy=True)
                     for stream, lam in streams:

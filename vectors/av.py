@@ -11,7 +11,6 @@ import torch
 
 from meav.errors import MeavError
 from vectors import compress as cz
-from vectors import safetensors_stream as ss
 from vectors.io import AV_STEM, open_checkpoint, read_av_config
 from vectors.safetensors_stream import TensorInfo, read_chunks, read_tensor
 
@@ -70,14 +69,15 @@ class AlignmentVector:
         parts = {p: read_tensor(i) for p, i in self._parts[name].items()}
         return cz.decode(parts, dtype)
 
-    def chunks(self, name: str, chunk_bytes: int | None = None) -> Iterator[torch.Tensor]:
-        """Flat chunks of the dense delta; streamed from disk when stored dense."""
+    def chunks(self, name: str, chunk_elems: int) -> Iterator[torch.Tensor]:
+        """Flat chunks of `chunk_elems` elements of the dense delta; streamed from disk when stored dense.
+
+        Counted in elements, not bytes: a compressed AV decodes to another dtype than it is stored in."""
         if self.is_dense(name):
-            yield from read_chunks(self._parts[name][""], chunk_bytes)
+            info = self._parts[name][""]
+            yield from read_chunks(info, chunk_elems * info.torch_dtype.itemsize)
             return
-        flat = self.tensor(name).reshape(-1)
-        step = max(1, (chunk_bytes or ss.CHUNK_BYTES) // flat.element_size())
-        yield from flat.split(step)
+        yield from self.tensor(name).reshape(-1).split(chunk_elems)
 
     def state_dict(self, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
         """All dense deltas in memory (small models, tests, derived vectors)."""

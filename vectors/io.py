@@ -56,6 +56,8 @@ def open_checkpoint(folder: str | Path, stem: str = MODEL_STEM) -> Checkpoint:
     if index_path.exists():
         try:
             weight_map = json.loads(index_path.read_text())["weight_map"]
+            if not isinstance(weight_map, dict):
+                raise TypeError("weight_map is not an object")
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise MeavError(f"{index_path}: corrupt index ({e})") from e
         files = list(dict.fromkeys(folder / s for s in weight_map.values()))
@@ -89,7 +91,10 @@ def open_checkpoint(folder: str | Path, stem: str = MODEL_STEM) -> Checkpoint:
                 f"{folder / weight_map[missing[0]]}: tensor {missing[0]!r} listed in index but absent"
             )
     config_path = folder / "config.json"
-    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    try:
+        config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    except json.JSONDecodeError as e:
+        raise MeavError(f"{config_path}: corrupt JSON ({e})") from e
     return Checkpoint(folder, stem, tensors, files, indexed, config)
 
 

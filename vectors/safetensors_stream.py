@@ -85,6 +85,9 @@ def read_header(path: str | Path) -> tuple[dict[str, TensorInfo], dict[str, str]
     if not isinstance(header, dict):
         raise MeavError(f"{path}: corrupt safetensors header (not a JSON object)")
     metadata = header.pop("__metadata__", None) or {}
+    bad = next((name for name, spec in header.items() if not isinstance(spec, dict)), None)
+    if bad is not None:
+        raise MeavError(f"{path}: corrupt safetensors entry for tensor {bad!r} (not an object)")
     base = 8 + n
     infos: dict[str, TensorInfo] = {}
     for name, spec in sorted(header.items(), key=lambda kv: kv[1].get("data_offsets", [0])[0]):

@@ -48,11 +48,6 @@ def objective(shares: Shares, target: Target, domains: Sequence[str]) -> float:
     return min(per) if min(per) > 0 else sum(min(m, 0.0) for m in per)
 
 
-def grid_values(lo: float, hi: float, step: float) -> list[float]:
-    n = round((hi - lo) / step)
-    return [round(lo + i * step, 6) for i in range(n + 1)]
-
-
 @dataclass
 class Best:
     coeffs: dict[str, float] | None = None

@@ -167,9 +167,16 @@ def test_given_corpus_is_copied_not_generated(tmp_path, toy_corpus):
         "legal",
         "medical",
     ]
-    with pytest.raises(MeavError, match="not a corpus folder"):
-        _make_corpus(DemoConfig(corpus=str(tmp_path)), tmp_path / "other")
-    assert not (tmp_path / "other").exists()
+
+
+def test_a_mistyped_input_leaves_the_out_folder_free(tmp_path, toy_corpus):
+    """Checked before --out is created and stamped: the corrected command can reuse the same folder."""
+    out = tmp_path / "run"
+    with pytest.raises(MeavError, match=r"--corpus .*missing: not a corpus folder"):
+        run_demo(DemoConfig(corpus=str(tmp_path / "missing")), out, echo=lambda s: None)
+    with pytest.raises(MeavError, match=r"train_recipe \(medical\): nope/medical.yaml: no such file"):
+        run_demo(DemoConfig(corpus=str(toy_corpus), train_recipe="nope/{domain}.yaml"), out, echo=print)
+    assert not out.exists()
 
 
 def test_cli_bad_config_is_one_line_and_exit_2(tmp_path):

@@ -130,3 +130,39 @@ def test_console_script_one_line_exit_2(llama_pair, tmp_path):
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "nope" in r.stderr, r.stderr
     assert not (tmp_path / "m").exists()
     assert json.loads((av / "av_config.json").read_text())["base"] == str(base)
+
+
+def _rewrite_header(path, edit) -> None:
+    """Rewrite a safetensors header in place (same length, padded with spaces as the format allows)."""
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = edit(json.loads(raw[8 : 8 + n]))
+    text = json.dumps(header, separators=(",", ":")).encode()
+    assert len(text) <= n
+    path.write_bytes(raw[:8] + text.ljust(n) + raw[8 + n :])
+
+
+def test_malformed_json_files_are_one_line(llama_pair, sharded_pair, tmp_path, capsys):
+    base, aligned, _ = llama_pair
+    bad_config = _copy(aligned, tmp_path / "config")
+    (bad_config / "config.json").write_text("{not json")
+    _assert_refused(
+        _extract(capsys, base, bad_config, tmp_path / "av"), tmp_path, "av", "config.json", "corrupt"
+    )
+
+    bad_entry = _copy(aligned, tmp_path / "entry")
+    name = "model.layers.1.mlp.up_proj.weight"
+    _rewrite_header(bad_entry / "model.safetensors", lambda h: {**h, name: [1, 2]})
+    _assert_refused(_extract(capsys, base, bad_entry, tmp_path / "av"), tmp_path, "av", "corrupt", name)
+
+    sharded_base, sharded = sharded_pair
+    bad_index = _copy(sharded, tmp_path / "index")
+    index = bad_index / "model.safetensors.index.json"
+    index.write_text(json.dumps({"metadata": {}, "weight_map": ["model-00001.safetensors"]}))
+    _assert_refused(
+        _extract(capsys, sharded_base, bad_index, tmp_path / "av"),
+        tmp_path,
+        "av",
+        index.name,
+        "corrupt index",
+    )

@@ -8,13 +8,13 @@ from vectors.search import (
     adaptive_search,
     all_targets,
     grid_search,
-    grid_values,
     margin,
     synthetic_evaluator,
 )
+from vectors.sweep import parse_grid
 
 DOMAINS = ["medical", "financial", "legal"]
-PAPER_GRID = grid_values(-1.0, 1.0, 0.1)
+PAPER_GRID = parse_grid("-1.0:1.0:0.1")
 
 
 def test_27_targets_and_reach_rule():

@@ -90,6 +90,17 @@ def test_sharded_model_streamed_in_chunks(sharded_pair, tmp_path, monkeypatch):
     a, o = state(aligned), state(tmp_path / "out")
     assert all(torch.equal(a[k], o[k]) for k in a)
 
+    # a compressed AV stored in bf16 decodes to float32: its chunks must still line up with the base's
+    from vectors.compress import Compression
+
+    extract(base, aligned, tmp_path / "lr", dtype="bfloat16", compression=Compression(rank=2))
+    low_rank = load(tmp_path / "lr")
+    apply(base, [(low_rank, 0.5)], tmp_path / "lr-out")
+    b, o = state(base), state(tmp_path / "lr-out")
+    for k in b:
+        delta = low_rank.tensor(k).double() if k in low_rank.names() else 0.0
+        assert torch.equal(o[k], (b[k].double() + 0.5 * delta).to(b[k].dtype)), k
+
 
 def test_stored_dtype_bfloat16_is_close(llama_pair, tmp_path):
     from vectors import load

@@ -125,16 +125,16 @@ def train(
         )
     work = final.with_name(f"{final.name}.work")
     args = make_config(recipe, work, has_eval=data.eval is not None)
-    check_causal_lm(model_path, recipe)
-    tokenizer = load_tokenizer(model_path, recipe)
-    policy = load_model(model_path, recipe)
     identity = json.loads(
         json.dumps(
             {"recipe": recipe.model_dump(), "model": str(model_path), "data": data.identity}, default=str
         )
     )
-    _check_work_folder(work, identity)
+    _check_work_folder(work, identity)  # before any weights are loaded: a stale folder is refused at once
     fresh = not work.exists()
+    check_causal_lm(model_path, recipe)
+    tokenizer = load_tokenizer(model_path, recipe)
+    policy = load_model(model_path, recipe)
     if args.process_index == 0:
         atomic.write_json(work / "run.json", identity)
 
@@ -253,7 +253,9 @@ def _meta(recipe, recipe_file, model_path, data, trainer, resume, result, second
         "pairs": data.summary,
         "recipe": recipe.model_dump(),
         "recipe_file": recipe_file,
-        "dpo_config": {k: v for k, v in recipe.dpo_options().items()},
+        "dpo_config": {
+            k: getattr(trainer.args, k) for k in recipe.dpo_options()
+        },  # as used (eval may be off)
         "seed": recipe.seed,
         "versions": versions(),
         "device": {"type": str(trainer.args.device.type), "world_size": trainer.args.world_size},

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 from meav import atomic
+from vectors.report import markdown_table
 
 ORDER = ("expert", "generic", "avoidance")
 SHORT = {"expert": "Exp", "generic": "Gen", "avoidance": "Avd"}
@@ -15,11 +16,6 @@ SHORT = {"expert": "Exp", "generic": "Gen", "avoidance": "Avd"}
 PAPER = {"expert": (0.3, 0.5), "generic": (-0.7, -0.4), "avoidance": (-1.4, -1.2)}
 SOURCES = ("personahub", "createpersona")
 PAPER_TEXT = {"expert": "0.3 … 0.5", "generic": "−0.4 … −0.7", "avoidance": "−1.2 … −1.4"}
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
 def _ranges(spans: list[list[float]]) -> str:
@@ -85,7 +81,7 @@ def headline_table(sweeps: dict[str, dict]) -> str:
     rows.append(["paper (Mistral-7B)", *(PAPER_TEXT[lv] for lv in ORDER), "", "", "", ""])
     header = ["AV domain", *(f"{SHORT[lv]} dominates at λ" for lv in ORDER)]
     header += [f"Exp share λ {lo:g} → {hi:g}", f"Avd share λ {hi:g} → {lo:g}", "ρ(λ, share)", "knob visible"]
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def knob_summary(sweeps: dict[str, dict]) -> str:
@@ -139,7 +135,7 @@ def timings_table(stages: dict[str, dict]) -> str:
     ]
     total = sum(s["seconds"] or 0 for s in stages.values())
     rows.append(["total", f"{total:.1f}", f"{total / 60:.1f} min"])
-    return _table(["stage", "seconds", "this run"], rows)
+    return markdown_table(["stage", "seconds", "this run"], rows)
 
 
 def corpus_table(corpus: Path) -> str:
@@ -153,7 +149,7 @@ def corpus_table(corpus: Path) -> str:
         every = [x for part in splits.values() for x in part]
         counts = [str(len(splits.get(s, []))) for s in ("train", "validation", "test")]
         rows.append([folder.name, *counts, *(str(every.count(src)) for src in SOURCES), str(len(every))])
-    return _table(["domain", "train", "validation", "test", *SOURCES, "total"], rows)
+    return markdown_table(["domain", "train", "validation", "test", *SOURCES, "total"], rows)
 
 
 def training_table(out: Path, domains: list[str]) -> str:
@@ -163,7 +159,9 @@ def training_table(out: Path, domains: list[str]) -> str:
         t = meta["training"]
         held = (meta.get("reward_margins", {}).get("heldout") or {}).get("reward_margin")
         rows.append([d, str(t.get("global_step")), _num(t.get("best_eval_loss")), _num(held)])
-    return _table(["domain (target expert)", "steps", "best eval loss", "held-out reward margin"], rows)
+    return markdown_table(
+        ["domain (target expert)", "steps", "best eval loss", "held-out reward margin"], rows
+    )
 
 
 def write_report(out: Path, config, stages: dict[str, dict]) -> Path:

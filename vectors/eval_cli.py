@@ -22,6 +22,7 @@ import typer
 
 from meav import atomic
 from meav.errors import MeavError
+from vectors.sweep import parse_grid
 
 LAMBDAS_HELP = "λ grid 'start:stop:step' (inclusive) or 'a,b,c'."
 
@@ -95,7 +96,7 @@ def sweep(
     from vectors.report import plot_knob, sweep_markdown
     from vectors.sweep import run_sweep
 
-    grid = parse_lambdas(lambdas)
+    grid = parse_grid(lambdas)
     wanted = [b.strip() for b in baselines.split(",") if b.strip()]
     bad = [b for b in wanted if b not in ("default", "prompting")]
     if bad:
@@ -105,9 +106,7 @@ def sweep(
         base, dataset, split, max_queries, exclude_openers, device, safety_data, max_pairs
     )
     steer(model, {vec: 0.0}, force=force)  # fingerprint check before any scoring
-    rows = ([default_row(ev)] if "default" in wanted else []) + (
-        prompting_rows(ev) if "prompting" in wanted else []
-    )
+    prompting = prompting_rows(ev) if "prompting" in wanted else []
     data = run_sweep(
         ev,
         steer,
@@ -117,6 +116,13 @@ def sweep(
         lambda r: _progress(f"λ={r['lambda']:+.2f} {_fmt_shares(r['domains'])}"),
         force=force,
     )
+    rows = []
+    if "default" in wanted:  # λ = 0 restores the base bit for bit: reuse that row rather than score it again
+        at_zero = next((r for r in data["results"] if r["lambda"] == 0.0), None)
+        if at_zero is None:
+            steer(model, {})
+        rows.append({"name": "default", **at_zero} if at_zero else default_row(ev))
+    rows += prompting
     data = {
         "kind": "sweep",
         **_meta(ev, base=base, av=str(av), dataset=dataset, split=split, forced=force),
@@ -150,12 +156,6 @@ def _csv(data: dict) -> str:
             a, b = s
             lines.append(f"{r['lambda']},{kind},{s[a]:.4f},{s[b]:.4f},,")
     return "\n".join(lines) + "\n"
-
-
-def parse_lambdas(text: str) -> list[float]:
-    from vectors.sweep import parse_grid
-
-    return parse_grid(text)
 
 
 def _parse_avs(specs: list[str]) -> dict[str, str]:
@@ -205,9 +205,13 @@ def search(
         raise MeavError(f"--strategy {strategy!r}: choose grid or adaptive")
     if decompose not in ("none", "mean", "svd"):
         raise MeavError(f"--decompose {decompose!r}: choose none, mean or svd")
-    values = parse_lambdas(coef_range)
-    if grid_step:
-        values = parse_lambdas(f"{values[0]}:{values[-1]}:{grid_step}")
+    values = parse_grid(coef_range, "--range")
+    if grid_step is not None:
+        values = parse_grid(f"{values[0]}:{values[-1]}:{grid_step}", "--grid-step")
+    if not 0 < screen_fraction <= 1:
+        raise MeavError(f"--screen-fraction {screen_fraction}: must be in (0, 1]")
+    if budget < 1 or coarse < 2:
+        raise MeavError(f"--budget {budget} / --coarse {coarse}: need a budget ≥ 1 and ≥ 2 coarse values")
     paths = _parse_avs(av)
     domains = list(paths)
     n_knobs = len(domains) + (decompose != "none")
@@ -219,13 +223,13 @@ def search(
     vecs = {d: load(p) for d, p in paths.items()}
     model, tok, ev = _setup(base, dataset, split, max_queries, exclude_openers, device, domains=domains)
     ev.rows = {d: ev.rows[d] for d in domains}
+    steer(model, {v: 0.0 for v in vecs.values()}, force=force)  # fingerprint check before anything is written
     knobs = dict(vecs)
     if decompose != "none":
         from vectors.decompose import decompose_folders
 
         parts = decompose_folders(vecs, decompose, out / "decomposed")
         knobs = {name: load(p) for name, p in parts.items()}
-    steer(model, {v: 0.0 for v in knobs.values()}, force=force)
 
     def evaluate(coeffs: dict[str, float], fraction: float) -> dict:
         steer(model, {knobs[n]: c for n, c in coeffs.items()}, force=force)
@@ -283,7 +287,7 @@ def judge(
     from vectors.judge import BackendJudge, LocalJudge, run_judge
     from vectors.report import judge_markdown
 
-    grid = parse_lambdas(lambdas)
+    grid = parse_grid(lambdas)
     vec = load(av)
     dom = domain or vec.config.get("domain")
     rows = load_eval_rows(dataset, split, None, [dom] if dom else ())

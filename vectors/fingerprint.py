@@ -14,11 +14,12 @@ same bytes give the same value whether read from safetensors or from a loaded mo
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 
 import torch
 
-from vectors.safetensors_stream import CODES, TensorInfo, read_bytes
+from vectors.safetensors_stream import CODES, TensorInfo
 
 SCHEME = "sha256-16x256B-v1"
 _SLICES, _SLICE = 16, 256
@@ -41,8 +42,17 @@ def _digest(items: Iterable[tuple[str, str, tuple[int, ...], int, Callable[[int,
 
 
 def fingerprint_files(infos: Iterable[TensorInfo]) -> str:
-    """Fingerprint tensors as stored in safetensors files (reads ~4 KiB per tensor)."""
-    return _digest((i.name, i.dtype, i.shape, i.nbytes, lambda s, n, i=i: read_bytes(i, s, n)) for i in infos)
+    """Fingerprint tensors as stored in safetensors files (reads ~4 KiB per tensor, each file opened once)."""
+    infos = list(infos)
+    fds = {f: os.open(f, os.O_RDONLY) for f in dict.fromkeys(i.file for i in infos)}
+    try:
+        return _digest(
+            (i.name, i.dtype, i.shape, i.nbytes, lambda s, n, i=i: os.pread(fds[i.file], n, i.offset + s))
+            for i in infos
+        )
+    finally:
+        for fd in fds.values():
+            os.close(fd)
 
 
 def fingerprint_tensors(named: Iterable[tuple[str, torch.Tensor]]) -> str:

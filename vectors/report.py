@@ -24,7 +24,8 @@ def _shares_cells(shares: dict[str, float]) -> list[str]:
     return [_f(shares.get(level)) for level in ORDER]
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain markdown table of pre-formatted cells (the report pages of sweeps, searches and the demo)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
@@ -57,7 +58,7 @@ def single_domain_table(data: dict, domain: str) -> str:
         rows[-1] += _shares_cells(j) if j else ["–"] * 3
     header = ["Method", "λ", "Dominant", *(f"{abbrev(domain)} {SHORT[lv]}" for lv in ORDER)]
     header += [f"judged {SHORT[lv]}" for lv in ORDER]
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def _best_per_level(data: dict, domain: str) -> dict:
@@ -79,7 +80,7 @@ def per_lambda_table(data: dict) -> str:
         row += [_f(r.get("general", {}).get(k, {}).get(c)) for k in general for c in GENERAL_COLS[k]]
         row += [SHORT[data["dominant"][d][i]] for d in domains]
         rows.append(row)
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def ranges_table(data: dict) -> str:
@@ -87,7 +88,7 @@ def ranges_table(data: dict) -> str:
     for d, per_level in data["ranges"].items():
         cells = [", ".join(f"[{a:g}, {b:g}]" for a, b in per_level[lv]) or "–" for lv in ORDER]
         rows.append([d, *cells])
-    return _table(["domain", *(f"{SHORT[lv]} dominates at λ ∈" for lv in ORDER)], rows)
+    return markdown_table(["domain", *(f"{SHORT[lv]} dominates at λ ∈" for lv in ORDER)], rows)
 
 
 def plot_knob(data: dict, png: Path) -> Path:
@@ -171,7 +172,7 @@ def search_markdown(data: dict) -> str:
         f"({data['full_split_equivalents']} full-split equivalents); {data['wall_s']:.1f} s; coefficients "
         f"{', '.join(data['coefficients'])}. Cells: dominant level (share of the target level)."
     )
-    return "\n".join([title, "", summary, "", _table(header, rows)]) + "\n"
+    return "\n".join([title, "", summary, "", markdown_table(header, rows)]) + "\n"
 
 
 def judge_markdown(data: dict) -> str:
@@ -180,7 +181,7 @@ def judge_markdown(data: dict) -> str:
         for j in data["judge"]
     ]
     header = ["λ", "n", *(f"judged {SHORT[lv]}" for lv in ORDER), "unparsed"]
-    return f"## Generation judged by {data.get('judge_model')}\n\n" + _table(header, rows) + "\n"
+    return f"## Generation judged by {data.get('judge_model')}\n\n" + markdown_table(header, rows) + "\n"
 
 
 def evaluate_markdown(data: dict) -> str:
@@ -192,7 +193,7 @@ def evaluate_markdown(data: dict) -> str:
         name = r["name"] + (f" ({SHORT[r['level']]})" if r.get("level") else "")
         cells = [c for d in domains for c in _shares_cells(r["domains"][d])]
         rows.append([name, *cells, f"×{r['prompt_overhead']:.2f}" if r.get("prompt_overhead") else "–"])
-    return f"## Baselines: {data['model']}\n\n" + _table(header, rows) + "\n"
+    return f"## Baselines: {data['model']}\n\n" + markdown_table(header, rows) + "\n"
 
 
 def render_run(run_dir: str | Path) -> Path:
@@ -225,7 +226,7 @@ def render_run(run_dir: str | Path) -> Path:
             for d in searches
         ]  # fmt: skip
         header = ["strategy", "decomposition", "targets reached", "evaluations", "wall s"]
-        parts += ["## Search approaches compared", "", _table(header, rows), ""]
+        parts += ["## Search approaches compared", "", markdown_table(header, rows), ""]
     for f, data in loaded.items():
         kind = data.get("kind")
         if kind == "sweep" and judged:

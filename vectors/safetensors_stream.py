@@ -142,15 +142,6 @@ def read_tensor(info: TensorInfo) -> torch.Tensor:
         os.close(fd)
 
 
-def read_bytes(info: TensorInfo, start: int, length: int) -> bytes:
-    """Raw bytes of a tensor's data, [start, start+length) relative to its first byte (for fingerprints)."""
-    fd = os.open(info.file, os.O_RDONLY)
-    try:
-        return os.pread(fd, length, info.offset + start)
-    finally:
-        os.close(fd)
-
-
 def _pread_tensor(fd: int, info: TensorInfo, pos: int, length: int) -> torch.Tensor:
     buf = bytearray(length)
     got = os.preadv(fd, [buf], info.offset + pos)

@@ -18,8 +18,9 @@ from meav.errors import MeavError
 DOMINANCE = 1 / 3
 
 
-def parse_grid(text: str) -> list[float]:
-    """'start:stop:step' (inclusive, e.g. -2.0:1.0:0.1) or a comma list '-1,0,0.5'; rounded to 6 decimals."""
+def parse_grid(text: str, flag: str = "--lambdas") -> list[float]:
+    """'start:stop:step' (inclusive, e.g. -2.0:1.0:0.1) or a comma list '-1,0,0.5'; rounded to 6 decimals.
+    Errors name `flag`, the option the text came from."""
     t = text.strip()
     try:
         if ":" not in t:
@@ -29,21 +30,19 @@ def parse_grid(text: str) -> list[float]:
             return values
         parts = [float(x) for x in t.split(":")]
     except ValueError:
-        raise MeavError(
-            f"--lambdas {text!r}: expected start:stop:step (e.g. -2.0:1.0:0.1) or a,b,c"
-        ) from None
+        raise MeavError(f"{flag} {text!r}: expected start:stop:step (e.g. -2.0:1.0:0.1) or a,b,c") from None
     if len(parts) != 3:
-        raise MeavError(f"--lambdas {text!r}: expected three numbers start:stop:step, got {len(parts)}")
+        raise MeavError(f"{flag} {text!r}: expected three numbers start:stop:step, got {len(parts)}")
     start, stop, step = parts
     if not all(math.isfinite(x) for x in parts):
-        raise MeavError(f"--lambdas {text!r}: values must be finite")
+        raise MeavError(f"{flag} {text!r}: values must be finite")
     if step <= 0:
-        raise MeavError(f"--lambdas {text!r}: step must be > 0")
+        raise MeavError(f"{flag} {text!r}: step must be > 0")
     if stop < start:
-        raise MeavError(f"--lambdas {text!r}: stop {stop} is below start {start}")
+        raise MeavError(f"{flag} {text!r}: stop {stop} is below start {start}")
     n = math.floor((stop - start) / step + 1e-9)
     if n > 10_000:
-        raise MeavError(f"--lambdas {text!r}: {n + 1} values, more than 10,000")
+        raise MeavError(f"{flag} {text!r}: {n + 1} values, more than 10,000")
     return [round(start + i * step, 6) for i in range(n + 1)]
 
 

@@ -178,6 +178,30 @@ def test_av_from_another_base_is_refused(llama_pair, sharded_pair, toy_corpus, t
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "needle"),
+    [("--range", "1:0:0.1", "--range '1:0:0.1'"), ("--grid-step", "0", "--grid-step"),
+     ("--screen-fraction", "0", "--screen-fraction 0.0"), ("--budget", "0", "--budget 0")],
+)  # fmt: skip
+def test_malformed_search_options_name_their_flag(
+    option, value, needle, llama_pair, toy_corpus, tmp_path, capsys
+):
+    base, _, av = llama_pair
+    r = run_meav(capsys, "vectors", "search", "--base", base, "--av", f"medical={av}", "--dataset", toy_corpus,
+                 option, value, "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, needle)
+    assert not (tmp_path / "run").exists()
+
+
+def test_decomposed_search_from_another_base_writes_nothing(llama_pair, llama_pair2, sharded_pair, toy_corpus,
+                                                            tmp_path, capsys):  # fmt: skip
+    r = run_meav(capsys, "vectors", "search", "--base", sharded_pair[0], "--av", f"medical={llama_pair[2]}",
+                 "--av", f"legal={llama_pair2[2]}", "--dataset", toy_corpus, "--decompose", "mean",
+                 "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, "fingerprint")
+    assert not (tmp_path / "run").exists()
+
+
 def test_dataset_without_test_split_or_level(llama_pair, toy_corpus, tmp_path, capsys):
     import pyarrow.parquet as pq
 

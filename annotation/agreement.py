@@ -13,8 +13,9 @@ import warnings
 from collections import Counter
 
 import numpy as np
+from sklearn.metrics import cohen_kappa_score
 
-from meav.corpus import LEVELS
+from meav.core.corpus import LEVELS
 
 TABLE7_ORDER = ("expert", "generic", "avoidance")  # rows/cols as in the paper's Table 7
 
@@ -25,7 +26,6 @@ def _clean(x: float) -> float | None:
 
 def cohen_pairs(units: list[dict], annotators: list[str]) -> dict[str, tuple[float | None, int]]:
     """ "a|b" -> (Cohen's kappa on the items both labelled, number of such items)."""
-    from sklearn.metrics import cohen_kappa_score
 
     out = {}
     for a, b in itertools.combinations(annotators, 2):

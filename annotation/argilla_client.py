@@ -14,8 +14,12 @@ import contextlib
 import warnings
 from collections.abc import Iterator
 
-from meav.corpus import LEVELS
-from meav.errors import MeavError
+import argilla as rg
+import httpx
+from argilla._exceptions import ArgillaCredentialsError, ArgillaError
+
+from meav.core.corpus import LEVELS
+from meav.core.errors import MeavError
 
 QUESTION = "level"
 FIELDS = ("query", "response")
@@ -49,8 +53,6 @@ def workspace_for(workspace: str, annotator: str) -> str:
 @contextlib.contextmanager
 def argilla_errors(url: str, what: str) -> Iterator[None]:
     """Any client/HTTP failure inside becomes one MeavError line naming the URL and the step."""
-    import httpx
-    from argilla._exceptions import ArgillaCredentialsError, ArgillaError
 
     try:
         with warnings.catch_warnings():
@@ -68,7 +70,6 @@ def argilla_errors(url: str, what: str) -> Iterator[None]:
 
 def connect(url: str, api_key: str):
     """An authenticated client; checks the key belongs to an owner (push/report need owner operations)."""
-    import argilla as rg
 
     with argilla_errors(url, "connect"):
         client = rg.Argilla(api_url=url, api_key=api_key, retries=0, timeout=60)
@@ -82,7 +83,6 @@ def connect(url: str, api_key: str):
 
 def settings(key: bool):
     """Annotator datasets: query, response, the level question, domain/query id. Key: plus level/annotators."""
-    import argilla as rg
 
     metadata = [rg.TermsMetadataProperty(name=n, visible_for_annotators=True) for n in ANNOTATOR_METADATA]
     if key:

@@ -12,15 +12,43 @@ is imported before `argilla_server:app` so `SearchEngine.get_by_name("meav-sql")
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 import json
 import os
 import secrets
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the folder holding `annotation/`
 
-import annotation.search_engine  # noqa: E402,F401  (registers "meav-sql"; imports argilla_server only)
+def _register_engine() -> None:
+    """Import our search engine (it registers "meav-sql") from this folder, by path: this venv has
+    argilla_server but not meav, so the folder is loaded as a package of its own and only the engine's
+    modules run (they import argilla_server and each other, nothing else)."""
+    here = Path(__file__).resolve().parent
+    spec = importlib.util.spec_from_file_location(
+        "meav_argilla_engine", here / "__init__.py", submodule_search_locations=[str(here)]
+    )
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = package  # registered, not executed: the package's __init__ imports meav
+    importlib.import_module("meav_argilla_engine.search_engine")
+
+
+def _children_die_with_us() -> None:
+    """The rq worker forks a work horse per job: it too must die when its parent does (meav's core.procs,
+    loaded by path: it needs only the standard library)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "core" / "procs.py", here.parent / "meav" / "core" / "procs.py"):
+        if candidate.is_file():
+            spec = importlib.util.spec_from_file_location("meav_procs", candidate)
+            procs = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(procs)
+            procs.die_with_parent_on_fork()
+            return
+
+
+_register_engine()
+_children_die_with_us()
 
 OWNER = "owner"
 

@@ -14,7 +14,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 
-from meav.errors import MeavError
+from meav.core.errors import MeavError, OptionError
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,12 @@ class Design:
 def choose_design(k: int, n: int, m: int, available: int) -> Design:
     """The design with the largest core that fits `available` queries; MeavError says why none does."""
     if k < 2:
-        raise MeavError(f"--annotators: need at least 2 annotators to measure agreement, got {k}")
+        raise OptionError("annotators", f"need at least 2 annotators to measure agreement, got {k}")
     if n < 1 or m < 0:
-        raise MeavError(f"--queries-per-annotator must be ≥ 1 and --min-shared ≥ 0 (got {n} and {m})")
+        raise OptionError("queries_per_annotator", f"must be ≥ 1, and min_shared ≥ 0 (got {n} and {m})")
     if m > n:
-        raise MeavError(
-            f"--min-shared {m} exceeds --queries-per-annotator {n}: a pair cannot share more than N"
+        raise OptionError(
+            "min_shared", f"{m} exceeds queries_per_annotator {n}: a pair cannot share more than N"
         )
     designs = []
     for c in range(m + 1):
@@ -76,7 +76,7 @@ def assign(
 ) -> dict[str, list[str]]:
     """annotator -> the query ids they review (each exactly n; every pair shares ≥ m)."""
     if len(set(annotators)) != len(annotators):
-        raise MeavError(f"--annotators: duplicate names in {','.join(annotators)}")
+        raise OptionError("annotators", f"duplicate names in {','.join(annotators)}")
     available = sum(len(v) for v in queries_by_domain.values())
     design = choose_design(len(annotators), n, m, available)
     picked = iter(stratified_pick(queries_by_domain, design.total, seed))

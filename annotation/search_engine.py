@@ -44,7 +44,7 @@ from argilla_server.search_engine import (
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
-from annotation.es_semantics import as_list, document, matches, sorted_documents, text_score, value_of
+from .es_semantics import as_list, document, matches, sorted_documents, text_score, value_of
 
 ENGINE_NAME = "meav-sql"
 

@@ -2,7 +2,7 @@
 
 Why a separate venv: argilla-server 2.8.0 pins pydantic 2.9 / fastapi 0.115, which conflict with meav's
 stack. Location: `$MEAV_ARGILLA_VENV`, default `~/.cache/meav/argilla-server-2.8.0` (shared by checkouts;
-`bin/setup.d/annotation.sh` pre-creates it for CI with `python -m annotation.server_venv`).
+`bin/setup.d/annotation.sh` pre-creates it for CI with `python -m meav.annotation.server_venv`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from meav.errors import MeavError
+from meav.core.errors import MeavError
 
 ARGILLA_SERVER_VERSION = "2.8.0"
 

@@ -57,10 +57,10 @@ def main() -> None:
     args = ap.parse_args()
     from transformers import AutoModelForCausalLM, LlamaConfig
 
-    from vectors import load, steer
-    from vectors.extract import extract
-    from vectors.io import save_av
-    from vectors.safetensors_stream import write_tensors
+    from meav.core.av import load, steer
+    from meav.core.av.folders import save_av
+    from meav.core.av.safetensors_stream import write_tensors
+    from meav.vectors.extraction import extract
 
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     shape = dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, vocab_size=32768)

@@ -25,7 +25,7 @@ def random_smollm2(device: str | None):
 
     from transformers import AutoModelForCausalLM, LlamaConfig
 
-    from meav.tiny import train_tokenizer
+    from meav.core.tiny import train_tokenizer
 
     with tempfile.TemporaryDirectory() as tmp:
         tok = train_tokenizer(Path(tmp))
@@ -50,10 +50,10 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=4096)
     args = ap.parse_args()
 
-    from meav.embedded import embedded_model_path
+    from meav.core.embedded import embedded_model_path
+    from meav.core.models import load_for_inference as load_model
+    from meav.evaluation.scoring import encode_groups, mean_logprobs, score_one
     from tests.vectors.test_eval_knob import knob_rows
-    from vectors.evalset import load_model
-    from vectors.scoring import encode_groups, mean_logprobs, score_one
 
     if args.random_smollm2:
         model, tok = random_smollm2(args.device)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 
 def synthetic(spill: float, noise: float, frac: float = 1.0) -> None:
-    from vectors.search import adaptive_search, grid_search, margin, synthetic_evaluator
-    from vectors.sweep import parse_grid
+    from meav.evaluation.knob import parse_grid
+    from meav.evaluation.multidomain import adaptive_search, grid_search, margin, synthetic_evaluator
 
     domains = ["medical", "financial", "legal"]
     values = parse_grid("-1.0:1.0:0.1")
@@ -43,14 +43,14 @@ def synthetic(spill: float, noise: float, frac: float = 1.0) -> None:
 
 
 def tiny(grid_step: float) -> None:
-    from meav.tiny import build_tiny_model
+    from meav.core.av import load, steer
+    from meav.core.tiny import build_tiny_model
+    from meav.evaluation.evalset import Evaluator, load_eval_rows, load_model
+    from meav.evaluation.knob import parse_grid
+    from meav.evaluation.multidomain import adaptive_search, grid_search
+    from meav.vectors.extraction import extract
+    from tests.av_helpers import make_aligned
     from tests.toy_corpus import write_toy_corpus
-    from tests.vectors.helpers import make_aligned
-    from vectors import load, steer
-    from vectors.evalset import Evaluator, load_eval_rows, load_model
-    from vectors.extract import extract
-    from vectors.search import adaptive_search, grid_search
-    from vectors.sweep import parse_grid
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

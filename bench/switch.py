@@ -37,9 +37,9 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, LlamaConfig
     from transformers.utils import logging as hf_logging
 
-    from vectors import load, steer
-    from vectors.apply import apply
-    from vectors.extract import extract
+    from meav.core.av import load, steer
+    from meav.vectors.extraction import extract
+    from meav.vectors.merged_model import apply
 
     hf_logging.disable_progress_bar()
     root = Path(tempfile.mkdtemp(prefix="meav-bench-switch-"))

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synth.backends import CachedLLM  # noqa: E402
-from tests.synth.anthropic_server import AnthropicTestServer  # noqa: E402
+from meav.core.llm.cached import CachedLLM  # noqa: E402
+from tests.fakes.anthropic import AnthropicTestServer  # noqa: E402
 
 CALLS, IN_FLIGHT, LATENCY = 512, 64, 0.2
 

@@ -48,7 +48,7 @@ def step_timer():
 
 
 def recipe_for(model: str, corpus: Path, steps: int, precompute: bool):
-    from training.recipe import Recipe
+    from meav.training.recipe import Recipe
 
     return Recipe.model_validate(
         {
@@ -74,7 +74,7 @@ def recipe_for(model: str, corpus: Path, steps: int, precompute: bool):
 
 
 def run_meav(model: str, corpus: Path, steps: int, work: Path, precompute: bool = False) -> dict:
-    from training.run import train
+    from meav.training.run import train
 
     timer = step_timer()
     started = time.perf_counter()
@@ -90,7 +90,7 @@ def run_plain_trl(model: str, corpus: Path, steps: int, work: Path) -> dict:
     from transformers import AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
-    from training.recipe import DPO_DEFAULTS
+    from meav.training.recipe import DPO_DEFAULTS
 
     started = time.perf_counter()
     rows = load_dataset(str(corpus), "medical", split="train")
@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from meav.tiny import build_tiny_model
+    from meav.core.tiny import build_tiny_model
     from tests.toy_corpus import write_toy_corpus
 
     work = Path(tempfile.mkdtemp(prefix="bench-train-step-"))
@@ -137,7 +137,7 @@ def main() -> None:
     if args.model == "tiny":
         model = str(build_tiny_model(work / "tiny", hidden_size=256, num_layers=4))
     elif args.model == "embedded":
-        from meav.embedded import embedded_model_path
+        from meav.core.embedded import embedded_model_path
 
         model = str(embedded_model_path())
     else:

@@ -8,16 +8,25 @@ always gives the same bytes (re-publishing an unchanged folder creates no commit
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from dataset_cards import sections
-from dataset_cards.stats import CorpusFacts, collect, table6
-from meav import atomic
-from meav.corpus import COLUMNS, LEVELS, SPLITS
+import pyarrow.parquet as pq
+from datasets import DatasetInfo, Features, SplitDict, SplitInfo
+from datasets.info import DatasetInfosDict
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from meav.core import atomic
+from meav.core.corpus import COLUMNS, LEVELS, SPLITS, features
+from meav.core.tables import markdown_table
+from meav.core.version import __version__
+from meav.dataset_cards import sections
+from meav.dataset_cards.stats import CorpusFacts, collect, table6
 
 TEMPLATE = Path(__file__).parent / "templates" / "dataset_card.md.jinja"
 DEFAULT_LICENSE = "cc-by-nc-sa-4.0"  # PersonaHub personas are CC BY-NC-SA 4.0; derived data inherits it
 DEFAULT_PRETTY_NAME = "MEAV three-level domain preference corpus"
+AUTHORED_PRETTY_NAME = "meav reference corpus (authored three-level domain preferences)"
 PLACEHOLDER_REPO = "ORG/NAME"
 # Headings `meav card --check` requires in the body (the annotation section is always written, possibly empty).
 REQUIRED_SECTIONS = (
@@ -25,7 +34,7 @@ REQUIRED_SECTIONS = (
     "## How to load",
     "## Schema",
     "## Statistics",
-    "## Generation details",
+    "## Provenance",
     "## Annotation",
     "## Limitations and biases",
     "## License",
@@ -51,6 +60,15 @@ COLUMN_DOCS = {
 }
 
 
+def authored_meta(folder: Path) -> dict | None:
+    """`reference_meta.json` of an authored corpus (meav reference build), else None (a generated corpus)."""
+    path = Path(folder) / "reference_meta.json"
+    if not path.is_file():
+        return None
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    return meta if meta.get("kind") == "authored" else None
+
+
 def size_category(n: int) -> str:
     """The Hub's size bucket for n rows."""
     bounds = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
@@ -59,11 +77,6 @@ def size_category(n: int) -> str:
 
 def dataset_infos(facts: CorpusFacts):
     """`datasets.DatasetInfosDict`, one entry per config: features from the parquet schema, split sizes counted."""
-    import pyarrow.parquet as pq
-    from datasets import DatasetInfo, Features, SplitDict, SplitInfo
-    from datasets.info import DatasetInfosDict
-
-    from meav.corpus import features
 
     infos = DatasetInfosDict()
     for config in facts.configs:
@@ -87,59 +100,69 @@ def dataset_infos(facts: CorpusFacts):
 def build_card(
     folder: str | Path,
     repo_id: str | None = None,
-    license: str = DEFAULT_LICENSE,
+    license: str | None = None,
     pretty_name: str | None = None,
 ):
     """The `DatasetCard` for a corpus folder (not written): YAML metadata + body with computed statistics."""
-    from huggingface_hub import DatasetCard, DatasetCardData
-
-    import meav
+    authored = authored_meta(folder)
+    license = license or (authored or {}).get("license") or DEFAULT_LICENSE
 
     folder = Path(folder)
     facts = collect(folder)
     domains = facts.domains
     card_data = DatasetCardData(
-        pretty_name=pretty_name or DEFAULT_PRETTY_NAME,
+        pretty_name=pretty_name or (AUTHORED_PRETTY_NAME if authored else DEFAULT_PRETTY_NAME),
         license=license,
         language=["en"],
-        language_creators=["machine-generated"],
-        annotations_creators=["machine-generated"],
+        language_creators=["expert-generated" if authored else "machine-generated"],
+        annotations_creators=["expert-generated" if authored else "machine-generated"],
         multilinguality="monolingual",
         size_categories=[size_category(facts.num_rows)],
         source_datasets=["proj-persona/PersonaHub"]
         if any(s == "personahub" for _, s in facts.by_domain_source)
         else None,
         task_categories=["text-generation"],
-        tags=["preference", "dpo", "synthetic", "alignment-vectors", "arxiv:2410.19206", *domains],
+        tags=[
+            "preference",
+            "dpo",
+            "authored" if authored else "synthetic",
+            "alignment-vectors",
+            "arxiv:2410.19206",
+            *domains,
+        ],
         configs=facts.configs,
     )
     dataset_infos(facts).to_dataset_card_data(card_data)
     header, rows = table6(facts)
     license_note = (
         ""
-        if license == DEFAULT_LICENSE
+        if license == DEFAULT_LICENSE or authored
         else f" The license `{license}` was chosen when the card was built; it must stay compatible with "
         "those terms for any PersonaHub-derived rows."
     )
     return DatasetCard.from_template(
         card_data,
         template_path=str(TEMPLATE),
-        pretty_name=pretty_name or DEFAULT_PRETTY_NAME,
+        pretty_name=pretty_name or (AUTHORED_PRETTY_NAME if authored else DEFAULT_PRETTY_NAME),
         repo_id=repo_id or PLACEHOLDER_REPO,
-        meav_version=getattr(meav, "__version__", "unknown"),
+        meav_version=__version__,
         domains_text=", ".join(domains),
         domains_count=len(domains),
         first_domain=domains[0] if domains else "all",
         configs_text=", ".join(f"`{c['config_name']}`" for c in facts.configs),
-        schema_table=sections.table(
+        schema_table=markdown_table(
             ["Column", "Type", "Description"],
             [[f"`{c}`", t, COLUMN_DOCS.get(c, "")] for c, t in COLUMNS.items()],
         ),
         num_rows=f"{facts.num_rows:,}",
-        table6=sections.table(header, rows),
+        table6=markdown_table(header, rows),
         splits_table=_splits_table(facts),
         lengths_table=_lengths_table(facts),
-        generation=sections.generation_section(folder, facts.generators),
+        authored=bool(authored),
+        purpose=(authored or {}).get("purpose", ""),
+        generation=sections.authoring_section(authored)
+        if authored
+        else sections.generation_section(folder, facts.generators),
         annotation=sections.annotation_section(folder)
         or "No annotation report accompanies this build (`meav annotate report` writes one beside the data).",
         license=license,
@@ -153,7 +176,7 @@ def _splits_table(facts: CorpusFacts) -> str:
         per_split = facts.splits.get(config["config_name"], {})
         counts = [per_split[s].num_examples if s in per_split else 0 for s in SPLITS]
         rows.append([f"`{config['config_name']}`", *counts, sum(counts)])
-    return sections.table(["Config", *SPLITS, "Total"], rows)
+    return markdown_table(["Config", *SPLITS, "Total"], rows)
 
 
 def _lengths_table(facts: CorpusFacts) -> str:
@@ -174,7 +197,7 @@ def _lengths_table(facts: CorpusFacts) -> str:
         "Requested",
         "= requested",
     ]
-    return sections.table(header, rows)
+    return markdown_table(header, rows)
 
 
 def write_card(folder: str | Path, **kwargs) -> Path:

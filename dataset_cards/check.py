@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dataset_cards.card import REQUIRED_SECTIONS
-from dataset_cards.stats import read_front_matter, split_files
-from meav.corpus import SPLITS
-from meav.errors import MeavError
+import pyarrow.parquet as pq
+from datasets import Features
+
+from meav.core.corpus import SPLITS, features
+from meav.core.errors import MeavError
+from meav.dataset_cards.card import REQUIRED_SECTIONS
+from meav.dataset_cards.stats import read_front_matter, split_files
 
 REQUIRED_KEYS = (
     "pretty_name",
@@ -86,10 +89,6 @@ def _items(config: dict) -> list[dict]:
 
 def _check_dataset_info(folder: Path, configs: list[dict], info) -> list[str]:
     """Parquet features = card features = corpus contract; split sizes = rows in the files."""
-    import pyarrow.parquet as pq
-    from datasets import Features
-
-    from meav.corpus import features
 
     if info is None:
         return ["dataset_info: missing (run `meav card` to declare features and split sizes)"]

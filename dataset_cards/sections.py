@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from meav.core.tables import markdown_table
+
 # Keys of synth_meta.json with a dedicated layout, in display order; the rest goes to "Other details".
 GENERATION_KEYS = (
     "meav_version",
@@ -28,23 +30,6 @@ GENERATION_KEYS = (
 )
 
 
-def table(header: list[str], rows: list[list[Any]]) -> str:
-    """A GitHub-flavoured markdown table (numbers right-aligned, pipes in cells escaped)."""
-
-    def cell(v: Any) -> str:
-        if isinstance(v, float):
-            return f"{v:.2f}"
-        if isinstance(v, int):
-            return f"{v:,}"
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    numeric = [bool(rows) and all(isinstance(r[i], int | float) for r in rows) for i in range(len(header))]
-    align = ["---:" if n else "---" for n in numeric]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def _yaml_block(obj: Any) -> str:
     return "```yaml\n" + yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, width=100).strip() + "\n```"
 
@@ -56,8 +41,29 @@ def _load_json(path: Path) -> tuple[Any, str | None]:
         return None, f"{path.name} could not be read ({type(e).__name__}: {str(e).splitlines()[0]})"
 
 
+def authoring_section(meta: dict) -> str:
+    """Who wrote an authored corpus, under which rules, from which files (reference_meta.json)."""
+    facts = [
+        f"- Authors: {meta.get('authors')}",
+        f"- License: `{meta.get('license')}`",
+        f"- Paragraph counts: {meta.get('paragraph_counts')}",
+        f"- Held out: {meta.get('held_out')}",
+        f"- Built with meav `{meta.get('meav_version')}` from (sha256):",
+        _indent(_yaml_block(meta.get("files_sha256"))),
+    ]
+    rows = [
+        [d, *(c.get(s, 0) for s in ("train", "validation", "test"))]
+        for d, c in (meta.get("rows") or {}).items()
+    ]
+    words = [[lv, w] for lv, w in (meta.get("mean_words") or {}).items()]
+    return "\n\n".join(
+        ["\n".join(facts), markdown_table(["Domain", "train", "validation", "test"], rows),
+         markdown_table(["Level", "Mean words"], words)]
+    )  # fmt: skip
+
+
 def generation_section(folder: Path, generators: list[str]) -> str:
-    """Backend, model ids, seeds, token usage, drops, recipe and the prompts as used, from synth_meta.json."""
+    """Backend, model ids, seeds, token usage, drops, recipe and the prompts as used, from meav.synth_meta.json."""
     seen = ", ".join(f"`{g}`" for g in generators) or "none recorded"
     parts = [f"Generator model(s) recorded in the `generator` column: {seen}."]
     path = folder / "synth_meta.json"
@@ -105,7 +111,7 @@ def _indent(text: str) -> str:
 def _counts(title: str, counts: Any, key: str, value: str) -> list[str]:
     if isinstance(counts, dict) and all(v is None or isinstance(v, int | float) for v in counts.values()):
         rows = [[k, "n/a" if v is None else v] for k, v in counts.items()]
-        return [f"### {title}\n\n" + table([key, value], rows)]
+        return [f"### {title}\n\n" + markdown_table([key, value], rows)]
     if counts is not None:
         return [f"### {title}\n\n" + _yaml_block(counts)]
     return []
@@ -181,7 +187,7 @@ def _annotation_from_json(report: dict) -> str:
         if mean is not None:
             rows.append(["**mean**", _num(mean), _interval(ci.get("kappa_mean")), ""])
         intro = f"{len(report.get('annotators') or []) or 'The'} annotators labelled each response avoidance / generic / expert with the level hidden. Cohen's kappa per pair (paper: mean 0.84):"
-        parts.append(intro + "\n\n" + table(["Pair", "Cohen's kappa", "95% CI", "Items"], rows))
+        parts.append(intro + "\n\n" + markdown_table(["Pair", "Cohen's kappa", "95% CI", "Items"], rows))
     conf = report.get("confusion")
     if isinstance(conf, dict) and ("values" in conf or "matrix" in conf):
         values = conf.get("values") or conf.get("matrix")
@@ -196,7 +202,8 @@ def _annotation_from_json(report: dict) -> str:
             body.append([lab, *cells, sum(counts) if counts else sum(v or 0 for v in row)])
         parts.append(
             "Labels (columns) against the generation level (rows), the paper's Table 7 layout (its diagonal: "
-            "Exp 82.96%, Gen 81.70%, Avd 98.73%):\n\n" + table(["generated \\ labelled", *cols, "n"], body)
+            "Exp 82.96%, Gen 81.70%, Avd 98.73%):\n\n"
+            + markdown_table(["generated \\ labelled", *cols, "n"], body)
         )
     rest = {k: v for k, v in report.items() if k not in used}
     if rest:

@@ -13,8 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from meav.corpus import LEVELS, SOURCES, SPLITS
-from meav.errors import MeavError
+import pyarrow.parquet as pq
+import yaml
+
+from meav.core.corpus import LEVELS, SOURCES, SPLITS, configs_yaml
+from meav.core.errors import MeavError
 
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -45,7 +48,6 @@ class CorpusFacts:
 
 def read_front_matter(readme: Path) -> tuple[dict, str]:
     """YAML header and body of a README.md; ({}, text) when it has no header. Raises MeavError on bad YAML."""
-    import yaml
 
     text = readme.read_text(encoding="utf-8")
     m = re.match(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", text, re.S)
@@ -82,9 +84,6 @@ def corpus_domains(configs: list[dict]) -> list[str]:
 
 def collect(folder: str | Path) -> CorpusFacts:
     """Read the configs from README.md (or derive them from data/<domain>/) and compute every statistic."""
-    import pyarrow.parquet as pq
-
-    from meav.corpus import configs_yaml
 
     folder = Path(folder)
     readme = folder / "README.md"
@@ -114,7 +113,6 @@ def collect(folder: str | Path) -> CorpusFacts:
 
 def _row_statistics(facts: CorpusFacts) -> None:
     """Table 6 counts and per-level lengths over every row of the per-domain configs (each row counted once)."""
-    import pyarrow.parquet as pq
 
     words: dict[str, list[int]] = {lv: [] for lv in LEVELS}
     paras: dict[str, list[int]] = {lv: [] for lv in LEVELS}

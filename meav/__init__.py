@@ -1,3 +1,10 @@
-"""meav: inference-time alignment with Alignment Vectors (shared core: CLI root, corpus contract, models)."""
+"""meav: inference-time alignment with Alignment Vectors.
 
-__version__ = "0.1.0"
+Layers import only downward: `meav.core` (errors, atomic writes, the corpus and AV contracts, config, tables,
+Hub client, LLM backends, models) → the stages (`meav.synth`, `meav.dataset_cards`, `meav.annotation`,
+`meav.training`, `meav.vectors`, `meav.evaluation`, `meav.serving`) → orchestration (`meav.cli`, `meav.demo`).
+"""
+
+from meav.core.version import __version__
+
+__all__ = ["__version__"]

@@ -1,4 +1,10 @@
-"""The `meav` command: one sub-command (group) per package, in data-flow order."""
+"""The `meav` command (orchestration): one sub-command or group per stage, in data-flow order.
+
+Each stage's CLI module is a thin adapter that imports only typer and its options models at start-up, so
+`meav --help` and `meav --version` stay fast; the stage's Python API is imported when a command runs.
+Errors: a `MeavError` is one `error:` line and exit code 2; an error naming an options field is shown under
+the flag that feeds it (`coef_range` → `--coef-range`).
+"""
 
 from __future__ import annotations
 
@@ -9,57 +15,77 @@ import warnings
 
 import typer
 
-from meav.errors import MeavError
-
-app = typer.Typer(
-    name="meav",
-    help="Inference-time alignment with Alignment Vectors: synth → card/publish → annotate → train → vectors.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-
-def _register() -> None:
-    # Each package owns its CLI module; heavy imports (torch, transformers, distilabel) happen inside commands.
-    from annotation.cli import app as annotate_app
-    from dataset_cards.cli import card, publish
-    from meav.demo import demo
-    from synth.cli import synth
-    from training.cli import train
-    from vectors.cli import app as vectors_app
-    from vectors.eval_cli import report_command
-
-    app.command("synth", help="Generate the three-level preference corpus with a distilabel pipeline.")(synth)
-    app.command("card", help="Write (or --check) the dataset card of a corpus folder.")(card)
-    app.command("publish", help="Publish a dataset or model folder to the Hugging Face Hub.")(publish)
-    app.add_typer(annotate_app, name="annotate", help="Three-annotator review in Argilla, with agreement.")
-    app.command("train", help="DPO (IPO) training with TRL, per domain / target, or the joint baseline.")(
-        train
-    )
-    app.add_typer(
-        vectors_app, name="vectors", help="Alignment vectors: extract, apply, steer, sweep, search."
-    )
-    app.command("report", help="Render a run folder's tables and curves in the paper's layouts.")(
-        report_command
-    )
-    app.command("demo", help="The whole paper end to end on the embedded model: corpus → AVs → report.")(demo)
-
-
-_register()
-
+import meav
+from meav.annotation.cli import app as annotate_app
+from meav.core.errors import MeavError, OptionError
+from meav.core.flags import flag_name
+from meav.core.procs import die_with_parent_on_fork
+from meav.dataset_cards.cli import card, publish
+from meav.demo.cli import demo
+from meav.evaluation.cli import app as eval_app
+from meav.evaluation.cli import report
+from meav.reference.cli import app as reference_app
+from meav.serving.cli import serve
+from meav.synth.cli import synth
+from meav.training.cli import train
+from meav.vectors.cli import app as vectors_app
 
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 # distilabel's workers import pydantic models that warn at import time; keep their stderr readable.
 os.environ.setdefault("PYTHONWARNINGS", "ignore:The 'default' attribute with value None")
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"meav {meav.__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    name="meav",
+    help="Inference-time alignment with Alignment Vectors: synth → card/publish → annotate → train → vectors → eval.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Inference-time alignment with Alignment Vectors."""
+
+
+app.add_typer(
+    reference_app, name="reference", help="The authored reference corpus (gold level content): check, build."
+)
+app.command("synth", help="Generate the three-level preference corpus with a distilabel pipeline.")(synth)
+app.command("card", help="Write (or --check) the dataset card of a corpus folder.")(card)
+app.command("publish", help="Publish a dataset or model folder to the Hugging Face Hub.")(publish)
+app.add_typer(annotate_app, name="annotate", help="Three-annotator review in Argilla, with agreement.")
+app.command("train", help="DPO (IPO) training with TRL, per domain / target, or the joint baseline.")(train)
+app.add_typer(vectors_app, name="vectors", help="Alignment vectors: extract, apply, to-lora, publish, info.")
+app.add_typer(eval_app, name="eval", help="Evaluation: λ sweeps with a verdict, multidomain search, judge.")
+app.command(
+    "serve", help="Serve one base with its AVs, λ chosen per request, behind an OpenAI-compatible API."
+)(serve)
+app.command("report", help="Render a run folder's tables and curves in the paper's layouts.")(report)
+app.command("demo", help="The whole paper end to end on the embedded model: corpus → AVs → report.")(demo)
+
+
 def main() -> None:
     """Entry point: expected failures become one line on stderr and exit code 2."""
+    die_with_parent_on_fork()  # every process a meav command forks (distilabel's workers) dies with it
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.filterwarnings("ignore", message=".*'default' attribute with value None.*")  # from distilabel
     try:
         app()
+    except OptionError as e:
+        print(f"error: {e.for_flag(flag_name(e.field))}", file=sys.stderr)
+        sys.exit(2)
     except MeavError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -1,38 +1,31 @@
-"""`meav synth --recipe FILE --out DIR [--backend SPEC] [--dry-run]`."""
+"""`meav synth --recipe FILE --out DIR [--backend SPEC] [--scale S] [--dry-run]`: a thin adapter over
+`meav.synth.run_synth(SynthOptions)` (distilabel is imported when the command runs, not at `meav --help`)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import typer
+from meav.core.flags import flag, options
+from meav.synth.options import SynthOptions as S
 
 
 def synth(
-    recipe: Path = typer.Option(..., "--recipe", help="Synth recipe (YAML), e.g. recipes/synth/demo.yaml."),
-    out: Path = typer.Option(..., "--out", help="Corpus folder to write (Hub layout); replaced atomically."),
-    backend: str | None = typer.Option(
-        None,
-        "--backend",
-        help="anthropic:<model> | openai:<model>@<base_url> | local[:<path>] (default: the recipe's).",
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print calls, tokens and cost; call nothing."),
-) -> None:
-    from rich.console import Console
+    recipe: Path = flag(S, "recipe"), out: Path = flag(S, "out"), backend: str | None = flag(S, "backend"),
+    scale: float = flag(S, "scale"), dry_run: bool = flag(S, "dry_run"),
+) -> None:  # fmt: skip
+    """Generate the three-level preference corpus with a distilabel pipeline."""
+    o = options(S, **locals())
+    from rich.console import Console  # distilabel and torch: imported when the command runs
 
-    from synth.backends import parse_backend
-    from synth.recipe import load_recipe
-    from synth.report import estimate, print_estimate
+    from meav.synth.api import estimate_synth, run_synth
+    from meav.synth.report import print_estimate
 
     console = Console(stderr=True)
-    spec_recipe = load_recipe(recipe)
-    if dry_run:
-        spec = parse_backend(backend or spec_recipe.backend)
-        est = estimate(spec_recipe, spec, personas_available=None)
+    if o.dry_run:
+        est = estimate_synth(o)
         print_estimate(est, console)
         print(json.dumps(est))
         return
-    from synth.run import SynthRun
-
-    SynthRun(spec_recipe, out, backend, console).run()
-    console.print(f"corpus written to {out}")
+    run_synth(o, console)
+    console.print(f"corpus written to {o.out}")

@@ -7,17 +7,17 @@ import random
 import re
 from pathlib import Path
 
+from datasets import load_dataset
 from pydantic import BaseModel, Field, ValidationError
 
-from meav.errors import MeavError
-from synth.recipe import PersonaHubSource
+from meav.core.errors import MeavError
+from meav.synth.recipe import PersonaHubSource
 
 _LOCAL_LOADERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 
 def sample_personahub(source: PersonaHubSource, seed: int) -> list[str]:
     """Load the collection (Hub id or local file) and draw a seeded sample of `source.sample` personas."""
-    from datasets import load_dataset
 
     path = Path(source.dataset)
     try:

@@ -12,11 +12,13 @@ import re
 import shutil
 from pathlib import Path
 
+from distilabel.pipeline import Pipeline
+from distilabel.steps import CombineOutputs, KeepColumns, LoadDataFromDicts
 from distilabel.steps.tasks import Task
 
-from meav.corpus import LEVELS
-from synth.backends import CachedLLM
-from synth.recipe import SynthRecipe
+from meav.core.corpus import LEVELS
+from meav.core.llm.cached import CachedLLM
+from meav.synth.recipe import SynthRecipe
 
 
 class PrefilledGeneration(Task):
@@ -96,8 +98,6 @@ def generate_column(
     if not rows:
         return []
     _quiet()
-    from distilabel.pipeline import Pipeline
-    from distilabel.steps import KeepColumns, LoadDataFromDicts
 
     keep = [*rows[0].keys(), output_column]
     name = re.sub(r"[^a-zA-Z0-9_-]+", "_", name).strip("_")  # distilabel step names are identifiers
@@ -129,8 +129,6 @@ def generate_responses(rows: list[dict], llm: LLMFactory, max_new_tokens: int, w
     if not rows:
         return []
     _quiet()
-    from distilabel.pipeline import Pipeline
-    from distilabel.steps import CombineOutputs, KeepColumns, LoadDataFromDicts
 
     keep = [*rows[0].keys(), *LEVELS]
     with Pipeline(name="meav-responses", cache_dir=str(work_dir / "distilabel")) as pipeline:

@@ -1,4 +1,5 @@
-"""A progress bar per stage, fed by counting completed calls in the call cache (they land from workers)."""
+"""A progress bar per synth stage, fed by counting completed calls in the call cache (they land from the
+distilabel workers, not from this process); the bars live in the shared display of meav.core.progress."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 
 def _count(root: Path) -> int:
@@ -32,14 +33,3 @@ def stage_progress(progress: Progress, name: str, calls: int, cache_root: Path):
         stop.set()
         thread.join()
         progress.update(task, completed=max(calls, 1))
-
-
-def make_progress(console) -> Progress:
-    return Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from meav.errors import MeavError
-from synth.prompts import BUILTIN_DOMAINS, DomainSpec
+from meav.core.config import load_yaml
+from meav.core.errors import MeavError
+from meav.synth.prompts import BUILTIN_DOMAINS, DomainSpec
 
 
 class _Strict(BaseModel):
@@ -62,6 +62,11 @@ class CleanupConfig(_Strict):
         default=450, ge=10, description="Longer responses are cut at a paragraph boundary."
     )
     min_query_words: int = Field(default=8, ge=1, description="Shorter queries are dropped.")
+    drop_level_mismatch: bool = Field(
+        default=True,
+        description="Drop rows with an easy-to-detect level error (an expert answer that only refuses, an "
+        "avoidance that answers); off for smoke runs that show a small model's raw output.",
+    )
     near_duplicate_threshold: float = Field(
         default=0.7,
         gt=0.0,
@@ -91,7 +96,8 @@ class SynthRecipe(_Strict):
     response_prefill: dict[str, str] = Field(
         default_factory=dict,
         description="Fixed opener per level (avoidance/generic/expert) that the answer must continue; for small "
-        "local models that ignore level instructions. Recorded in synth_meta.json so scoring can exclude it.",
+        "local models that ignore level instructions. Stripped from the text before the corpus is written (only "
+        "what the model wrote is kept) and recorded in synth_meta.json.",
     )
     query_prefill: str = Field(
         default="",
@@ -135,21 +141,24 @@ class SynthRecipe(_Strict):
 def load_recipe(path: str | Path) -> SynthRecipe:
     """Load and validate a recipe; relative persona files are resolved against the recipe's folder."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as e:
-        raise MeavError(f"{path}: cannot read recipe ({e.strerror})") from e
-    except yaml.YAMLError as e:
-        raise MeavError(f"{path}: invalid YAML ({str(e).splitlines()[0]})") from e
-    try:
-        recipe = SynthRecipe.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise MeavError(f"{path}: field {where}: {err['msg']}") from e
+    recipe = load_yaml(SynthRecipe, path)
     if recipe.personahub is not None:
         local = path.parent / recipe.personahub.dataset
         if local.exists():
             recipe.personahub.dataset = str(local.resolve())
     recipe.domain_specs()  # unknown domains fail here, before any work
     return recipe
+
+
+def scale_recipe(recipe: SynthRecipe, scale: float) -> SynthRecipe:
+    """More personas with `scale`: the PersonaHub sample size and CreatePersona roots grow linearly."""
+    update = {}
+    if recipe.personahub is not None:
+        update["personahub"] = recipe.personahub.model_copy(
+            update={"sample": max(1, round(recipe.personahub.sample * scale))}
+        )
+    if recipe.createpersona is not None:
+        update["createpersona"] = recipe.createpersona.model_copy(
+            update={"roots": max(1, round(recipe.createpersona.roots * scale))}
+        )
+    return recipe.model_copy(update=update)

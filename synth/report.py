@@ -7,10 +7,10 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from meav.corpus import SOURCES, SPLITS
-from synth import prompts as P
-from synth.backends import BackendSpec
-from synth.recipe import SynthRecipe
+from meav.core.corpus import SOURCES, SPLITS
+from meav.core.llm.specs import BackendSpec
+from meav.synth import prompts as P
+from meav.synth.recipe import SynthRecipe
 
 
 def corpus_summary(

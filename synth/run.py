@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections import Counter
@@ -9,24 +10,26 @@ from pathlib import Path
 
 from rich.console import Console
 
-import meav
-from meav import atomic
-from meav.corpus import LEVELS, write_corpus
-from meav.errors import MeavError
-from synth import prompts as P
-from synth.backends import BackendSpec, build_remote_client, parse_backend, resolve_local_path
-from synth.cache import CallCache
-from synth.personas import PAIRS_PREFILL, parse_pairs, sample_personahub
-from synth.pipeline import LLMFactory, generate_column, generate_responses
-from synth.progress import make_progress, stage_progress
-from synth.recipe import SynthRecipe
-from synth.report import corpus_summary, print_summary
-from synth.split import row_id, split_rows
-from synth.textclean import (
+from meav.core import atomic
+from meav.core.corpus import LEVELS, row_id, write_corpus
+from meav.core.errors import MeavError
+from meav.core.llm.cache import CallCache
+from meav.core.llm.specs import BackendSpec, build_remote_client, parse_backend, resolve_local_path
+from meav.core.progress import display
+from meav.core.version import __version__
+from meav.synth import prompts as P
+from meav.synth.personas import PAIRS_PREFILL, parse_pairs, sample_personahub
+from meav.synth.pipeline import LLMFactory, generate_column, generate_responses
+from meav.synth.progress import stage_progress
+from meav.synth.recipe import SynthRecipe
+from meav.synth.report import corpus_summary, print_summary
+from meav.synth.split import split_rows
+from meav.synth.textclean import (
     level_mismatch,
     near_duplicates,
     normalize_query,
     normalize_response,
+    strip_prefill,
     truncate_paragraphs,
 )
 
@@ -42,7 +45,7 @@ class SynthRun:
         self.work = self.out.with_name(self.out.name + ".work")
         self.console = console or Console(stderr=True)
         self.drops: Counter[str] = Counter()
-        if self.spec.kind == "local":
+        if not self.spec.remote:
             resolve_local_path(self.spec)  # a bad path fails now; the embedded model is built once, here
         else:
             build_remote_client(
@@ -51,14 +54,14 @@ class SynthRun:
         self.llm = LLMFactory(self.spec.name, self.work, recipe)
         self.gen = recipe.generation
         # Prefill the JSON shape for local models, which rarely keep to it otherwise (remote ones do).
-        self.prefill = PAIRS_PREFILL if self.spec.kind == "local" else ""
+        self.prefill = "" if self.spec.remote else PAIRS_PREFILL
 
     # ---- stages -------------------------------------------------------------------------------------
     def run(self) -> dict:
         started = time.monotonic()
         self.work.mkdir(parents=True, exist_ok=True)
         (self.work / "errors.jsonl").unlink(missing_ok=True)
-        with make_progress(self.console) as self.progress:
+        with display(self.console) as self.progress:
             rows = self.personahub_queries() + self.createpersona_queries()
             rows = self.clean_queries(rows)
             rows = self.responses(rows)
@@ -238,9 +241,12 @@ class SynthRun:
         for r in out:
             reason = None
             for level in LEVELS:
-                text = normalize_response(r.get(level) or "")
+                text = normalize_response(strip_prefill(r.get(level) or "", r[f"prefill_{level}"]))
                 r[level] = truncate_paragraphs(text, r[f"num_paras_{level}"], self.recipe.cleanup.max_words)
-                reason = reason or (f"{level}_empty" if not r[level] else level_mismatch(level, r[level]))
+                if not r[level]:
+                    reason = reason or f"{level}_empty"
+                elif self.recipe.cleanup.drop_level_mismatch:
+                    reason = reason or level_mismatch(level, r[level])
             if reason:
                 self.drops[reason] += 1
                 continue
@@ -255,8 +261,6 @@ class SynthRun:
             return
         lines = path.read_text(encoding="utf-8").splitlines()
         if lines:
-            import json
-
             first = json.loads(lines[0])
             raise MeavError(
                 f"{stage}: {len(lines)} call(s) to {self.spec.name} failed (first: {first['error']}); "
@@ -273,7 +277,7 @@ class SynthRun:
 
     def metadata(self, summary: dict) -> dict:
         return {
-            "meav_version": meav.__version__,
+            "meav_version": __version__,
             "recipe_name": self.recipe.name,
             "recipe": self.recipe.model_dump(mode="json"),
             "backend": self.spec.name,
@@ -284,6 +288,7 @@ class SynthRun:
             },
             "domains": [d.model_dump() for d in self.domains],
             "response_prefill": self.recipe.response_prefill,
+            "responses_exclude_prefill": True,  # the openers were stripped before the corpus was written
             "prompts": {
                 "query_from_persona": P.QUERY_FROM_PERSONA,
                 "createpersona_roots": P.CREATE_ROOT_PERSONAS,

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from synth.textclean import dedupe_key
-
-
-def row_id(domain: str, query: str) -> str:
-    """Stable id: hash of the domain and the normalised query."""
-    return hashlib.sha256(f"{domain}\n{dedupe_key(query)}".encode()).hexdigest()[:16]
+from meav.core.errors import MeavError
 
 
 def _unit(key: str) -> float:
@@ -34,7 +29,6 @@ def split_rows(rows: list[dict], domains: list[str], test_fraction: float, valid
     Small corpora would otherwise leave a domain without validation (3% of train) or test rows; the row moved
     is chosen by hash too, so the result is still a pure function of the ids.
     """
-    from meav.errors import MeavError
 
     by_split: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
     for r in rows:

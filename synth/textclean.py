@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from datasketch import MinHash, MinHashLSH
+
+from meav.core.corpus import normalized_text
+
 _PREAMBLE = re.compile(
     r"^\s*(sure|certainly|of course|okay|ok|here(?:'s| is| are)|below is|as an ai)\b[^\n]*?[:!.]\s*\n",
     re.IGNORECASE,
@@ -18,6 +22,15 @@ _REFUSAL = re.compile(
     r"cannot offer|recommend (that )?you consult|please consult|i'?m sorry)",
     re.IGNORECASE,
 )
+
+
+def strip_prefill(text: str, prefill: str) -> str:
+    """The answer without the opener it was made to continue (`response_prefill`): the corpus holds only what
+    the model wrote, so neither training nor scoring ever sees a level-specific opener."""
+    if prefill and text.startswith(prefill):
+        text = text[len(prefill) :].lstrip()
+        text = text[:1].upper() + text[1:]
+    return text
 
 
 def normalize_response(text: str) -> str:
@@ -68,19 +81,14 @@ def level_mismatch(level: str, text: str) -> str | None:
     return None
 
 
-def dedupe_key(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-
-
 def near_duplicates(texts: list[str], threshold: float, num_perm: int = 128) -> list[int | None]:
     """For each text, the index of an earlier text it duplicates (exactly or near, MinHash LSH), else None."""
-    from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     exact: dict[str, int] = {}
     result: list[int | None] = []
     for i, text in enumerate(texts):
-        key = dedupe_key(text)
+        key = normalized_text(text)
         if key in exact:
             result.append(exact[key])
             continue

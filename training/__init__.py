@@ -1,12 +1,10 @@
-"""DPO (IPO) training with TRL: corpus → preference pairs → aligned model folder (+ joint and safety runs)."""
+"""DPO (IPO) training with TRL: corpus → preference pairs → aligned model folder (+ joint and safety runs).
 
-from __future__ import annotations
+`meav.training.train(TrainOptions(recipe=..., dataset=..., out=...))`; names resolve on first use (PEP 562),
+so `meav --help` does not import TRL.
+"""
 
-from typing import Any
+from meav.core.lazy import lazy_exports
 
-
-def train(recipe: Any, **kwargs: Any):
-    """Python API of `meav train` (see training.run.train); imported lazily to keep `meav --help` fast."""
-    from training.run import train as _train
-
-    return _train(recipe, **kwargs)
+__getattr__ = lazy_exports(__name__, {"train": "meav.training.run", "TrainOptions": "meav.training.options"})
+__all__ = ["TrainOptions", "train"]

@@ -1,4 +1,5 @@
-"""`meav train`: one DPO (IPO) run from a recipe, with command-line overrides."""
+"""`meav train`: one DPO (IPO) run from a recipe, with command-line overrides (a thin adapter over
+`meav.training.train(TrainOptions)`; TRL is imported when the command runs, not at `meav --help`)."""
 
 from __future__ import annotations
 
@@ -6,38 +7,26 @@ from pathlib import Path
 
 import typer
 
+from meav.core.flags import flag, options
+from meav.training.options import TrainOptions as T
+
 
 def train(
-    recipe: Path = typer.Option(..., "--recipe", help="Recipe YAML (see recipes/README.md)."),
-    model: str | None = typer.Option(None, "--model", help="Model folder or Hub id ('embedded' = SmolLM2)."),
-    dataset: str | None = typer.Option(None, "--dataset", help="Corpus folder or Hub dataset repo id."),
-    domain: str | None = typer.Option(None, "--domain", help="Corpus domain of a single-domain run."),
-    target: str | None = typer.Option(
-        None, "--target", help="Preferred level: avoidance, generic or expert."
-    ),
-    joint: str | None = typer.Option(
-        None, "--joint", help="Joint baseline, e.g. medical=avoidance,financial=expert,legal=expert."
-    ),
-    safety: str | None = typer.Option(
-        None, "--safety", help="Train on PKU-SafeRLHF-format data (file, folder or dataset id) instead."
-    ),
-    out: Path | None = typer.Option(None, "--out", help="Final model folder (default runs/<model>/<run>)."),
-    max_steps: int | None = typer.Option(None, "--max-steps", help="Step budget (overrides dpo.max_steps)."),
-    seed: int | None = typer.Option(None, "--seed", help="Seed (overrides the recipe's)."),
-) -> None:
+    recipe: Path = flag(T, "recipe"), model: str | None = flag(T, "model"), dataset: str | None = flag(T, "dataset"),
+    domain: str | None = flag(T, "domain"), target: str | None = flag(T, "target"), joint: str | None = flag(T, "joint"),
+    safety: str | None = flag(T, "safety"), out: Path | None = flag(T, "out"),
+    max_steps: int | None = flag(T, "max_steps"), seed: int | None = flag(T, "seed"),
+) -> None:  # fmt: skip
     """Train a preference-aligned model; `kill -9` and the same command resumes from the last checkpoint."""
-    from training.meta import read_meta
-    from training.run import train as run_train
+    o = options(T, **locals())
+    from meav.training.meta import read_meta  # TRL and torch: imported when the command runs
+    from meav.training.run import train as run
 
-    final = run_train(
-        recipe, model=model, dataset=dataset, domain=domain, target=target, joint=joint, safety=safety,
-        out=out, max_steps=max_steps, seed=seed,
-    )  # fmt: skip
+    final = run(o)
     if not (final / "training_meta.json").is_file():
         return  # a non-zero rank of a multi-process launch
     meta = read_meta(final)
-    margins = meta["reward_margins"]
-    held = (margins.get("heldout") or {}).get("reward_margin")
+    held = (meta["reward_margins"].get("heldout") or {}).get("reward_margin")
     typer.echo(
         f"{final}: {meta['training']['global_step']} steps, eval loss "
         f"{meta['training']['best_eval_loss']}, held-out reward margin {held}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from meav.errors import MeavError
-from training.meta import source_info
-from training.pairs import build_pairs, orderings, pair_counts
-from training.recipe import Recipe
+from meav.core.errors import MeavError
+from meav.training.meta import source_info
+from meav.training.pairs import build_pairs, orderings, pair_counts
+from meav.training.recipe import Recipe
+from meav.training.safety import hold_out, load_safety_pairs
 
 
 @dataclass
@@ -71,7 +72,6 @@ def resolve_data(recipe: Recipe) -> RunData:
 
 
 def _safety_data(recipe: Recipe) -> RunData:
-    from training.safety import hold_out, load_safety_pairs
 
     s = recipe.safety
     opts = recipe.pairs

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled, unset_hf_deepspeed_config
+
 
 def _encode(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[int], int]:
     """Token ids of the chat-templated prompt + completion, and where the completion starts."""
@@ -22,7 +26,6 @@ def completion_logps(
     model, tokenizer, items: list[tuple[list[dict], list[dict]]], batch_size: int = 8
 ) -> list[float]:
     """Summed log-prob of each completion's tokens after its chat-templated prompt (right-padded batches)."""
-    import torch
 
     encoded = [_encode(tokenizer, prompt, completion) for prompt, completion in items]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -76,9 +79,6 @@ def heldout_margin(
     base_revision: str | None = None,
 ) -> dict:
     """β · mean(m_trained − m_base) over `pairs`, with the per-model means and the share of pairs that moved."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled, unset_hf_deepspeed_config
 
     if is_deepspeed_zero3_enabled():
         unset_hf_deepspeed_config()  # training is over: load plain copies, not ZeRO-3-partitioned ones

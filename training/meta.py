@@ -8,7 +8,14 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from meav import atomic
+import datasets
+import torch
+import transformers
+import trl
+from matplotlib.figure import Figure
+
+from meav.core import atomic
+from meav.core.version import __version__
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 HEAD_BYTES = 1 << 20
@@ -54,15 +61,9 @@ def source_info(source: str, repo_type: str, revision: str | None) -> dict[str, 
 
 
 def versions() -> dict[str, str]:
-    import datasets
-    import torch
-    import transformers
-    import trl
-
-    import meav
 
     return {
-        "meav": getattr(meav, "__version__", "0.1.0"),
+        "meav": __version__,
         "trl": trl.__version__,
         "transformers": transformers.__version__,
         "torch": torch.__version__,
@@ -91,12 +92,9 @@ def curves(log_history: list[dict[str, Any]]) -> dict[str, list[list[float]]]:
 
 def plot_curves(series: dict[str, list[list[float]]], path: Path, title: str) -> None:
     """Loss (left) and reward margin (right) against the step, train and eval."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_loss, ax_margin) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    (ax_loss, ax_margin) = fig.subplots(1, 2)
     for ax, name, label in (
         (ax_loss, "train_loss", "train"),
         (ax_loss, "eval_loss", "eval"),

@@ -24,8 +24,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from meav.corpus import LEVELS
-from meav.errors import MeavError
+from datasets import Dataset
+
+from meav.core.corpus import LEVELS, load_corpus
+from meav.core.errors import MeavError, OptionError
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +90,16 @@ def parse_joint(spec: str) -> dict[str, str]:
             continue
         domain, sep, level = (s.strip() for s in part.partition("="))
         if not sep or not domain or level not in LEVELS:
-            raise MeavError(
-                f"--joint: {part!r} is not DOMAIN=LEVEL with LEVEL one of {', '.join(LEVELS)} "
-                "(e.g. medical=avoidance,financial=expert,legal=expert)"
+            raise OptionError(
+                "joint",
+                f"{part!r} is not DOMAIN=LEVEL with LEVEL one of {', '.join(LEVELS)} "
+                "(e.g. medical=avoidance,financial=expert,legal=expert)",
             )
         if domain in targets:
-            raise MeavError(f"--joint: domain {domain!r} given twice")
+            raise OptionError("joint", f"domain {domain!r} given twice")
         targets[domain] = level
     if not targets:
-        raise MeavError("--joint: empty specification")
+        raise OptionError("joint", "empty specification")
     return targets
 
 
@@ -117,9 +120,6 @@ def build_pairs(
     trainer only sees the conversational columns. `required=False` returns None instead of failing on an
     empty result (used for the optional eval / held-out splits).
     """
-    from datasets import Dataset
-
-    from meav.corpus import load_corpus
 
     rows: list[dict[str, Any]] = []
     for domain, target in targets.items():

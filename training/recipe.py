@@ -12,10 +12,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from trl import DPOConfig
 
-from meav.errors import MeavError
+from meav.core.config import load_yaml
 
 Level = Literal["avoidance", "generic", "expert"]
 
@@ -40,6 +41,7 @@ DPO_DEFAULTS: dict[str, Any] = {
     "greater_is_better": False,
     "logging_steps": 1,
     "report_to": "none",
+    "disable_tqdm": True,  # meav shows a rich bar per run (training/progress.py) in the command's display
     "precompute_ref_log_probs": False,
 }
 CHECKPOINTING_ALIASES = (
@@ -173,39 +175,15 @@ class Recipe(BaseModel):
 
 
 def dpo_field_names() -> set[str]:
-    from trl import DPOConfig
 
     return {f.name for f in dataclasses.fields(DPOConfig) if f.init}
 
 
 def bf16_available() -> bool:
-    import torch
 
     return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
 
 
 def load_recipe(path: str | Path) -> Recipe:
     """Parse and validate a recipe file; every problem is one line naming the file and the field."""
-    path = Path(path)
-    if not path.is_file():
-        raise MeavError(f"{path}: recipe file not found")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise MeavError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from e
-    if not isinstance(data, dict):
-        raise MeavError(f"{path}: a recipe is a YAML mapping")
-    try:
-        return Recipe.model_validate(data)
-    except ValidationError as e:
-        raise MeavError(f"{path}: {validation_message(e)}") from e
-
-
-def validation_message(e: ValidationError) -> str:
-    """The first pydantic error as `field.path: message`."""
-    err = e.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown field"
-    return f"{where}: {msg}" if where else msg
+    return load_yaml(Recipe, path)

@@ -9,19 +9,30 @@ Everything that can be checked (recipe, data, model) is checked before the first
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from meav.errors import MeavError
-from training.data import RunData, resolve_data
-from training.meta import curves, plot_curves, source_info, versions
-from training.model import check_causal_lm, load_model, load_tokenizer, resolve_model
-from training.recipe import Recipe, load_recipe, validation_message
+import torch
+from transformers import EarlyStoppingCallback
+from trl import DPOConfig, DPOTrainer
+
+from meav.core import atomic
+from meav.core.config import validate
+from meav.core.embedded import MODEL_ID, WHEEL
+from meav.core.errors import MeavError
+from meav.training.data import RunData, resolve_data
+from meav.training.margin import heldout_margin
+from meav.training.meta import curves, plot_curves, source_info, versions
+from meav.training.model import check_causal_lm, load_model, load_tokenizer_for, resolve_model
+from meav.training.options import TrainOptions
+from meav.training.pairs import parse_joint
+from meav.training.progress import RichProgress
+from meav.training.recipe import Recipe, load_recipe
 
 log = logging.getLogger(__name__)
 TRAINER_STATE = "trainer_state.json"
@@ -29,12 +40,9 @@ TRAINER_STATE = "trainer_state.json"
 
 def apply_overrides(recipe: Recipe, **overrides: Any) -> Recipe:
     """The recipe with command-line values on top (None = keep the recipe's)."""
-    from pydantic import ValidationError
 
     data = recipe.model_dump()
     if overrides.get("joint") is not None:
-        from training.pairs import parse_joint
-
         if isinstance(overrides["joint"], str):
             overrides["joint"] = parse_joint(overrides["joint"])
     if overrides.get("safety") is not None and isinstance(overrides["safety"], str | Path):
@@ -42,10 +50,7 @@ def apply_overrides(recipe: Recipe, **overrides: Any) -> Recipe:
     if overrides.get("max_steps") is not None:
         data["dpo"] = {**data["dpo"], "max_steps": overrides.pop("max_steps")}
     data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return Recipe.model_validate(data)
-    except ValidationError as e:
-        raise MeavError(f"options: {validation_message(e)}") from e
+    return validate(Recipe, data, "options")
 
 
 def default_out(recipe: Recipe, model_path: Path, data: RunData) -> Path:
@@ -55,7 +60,6 @@ def default_out(recipe: Recipe, model_path: Path, data: RunData) -> Path:
 
 def make_config(recipe: Recipe, work: Path, has_eval: bool):
     """trl.DPOConfig from the recipe; without eval pairs, evaluation and best-model selection are off."""
-    from trl import DPOConfig
 
     options = recipe.dpo_options()
     if not has_eval:
@@ -79,43 +83,18 @@ def _check_work_folder(work: Path, identity: dict[str, Any]) -> None:
         raise MeavError(f"{work}: holds checkpoints of a different run (recipe/model/data differ); remove it")
 
 
-def _publish(staged: Path, final: Path) -> None:
-    """Rename the finished folder into place; a previous complete version is replaced, never half-overwritten."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    old = final.with_name(f".{final.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staged, final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def train(
-    recipe: Recipe | str | Path,
-    *,
-    model: str | None = None,
-    dataset: str | None = None,
-    domain: str | None = None,
-    target: str | None = None,
-    joint: str | dict[str, str] | None = None,
-    safety: str | None = None,
-    out: str | Path | None = None,
-    max_steps: int | None = None,
-    seed: int | None = None,
-    callbacks: list | None = None,
-) -> Path:
+def train(options: TrainOptions, callbacks: list | None = None) -> Path:
     """Train one preference-aligned model and return its final folder (the Python API of `meav train`).
 
     `callbacks` are extra `transformers.TrainerCallback`s (progress display, timing).
     """
-    from meav import atomic
-
-    recipe_file = str(recipe) if isinstance(recipe, str | Path) else None
-    base = load_recipe(recipe) if recipe_file else recipe
+    o = options
+    recipe_file = str(o.recipe)
     recipe = apply_overrides(
-        base, model=model, dataset=dataset, domain=domain, target=target, joint=joint, safety=safety,
-        max_steps=max_steps, seed=seed,
+        load_recipe(o.recipe), model=o.model, dataset=o.dataset, domain=o.domain, target=o.target,
+        joint=o.joint, safety=o.safety, max_steps=o.max_steps, seed=o.seed,
     )  # fmt: skip
+    out = o.out
     model_path = resolve_model(recipe.model)
     data = resolve_data(recipe)
     final = Path(out) if out is not None else default_out(recipe, model_path, data)
@@ -132,8 +111,8 @@ def train(
     )
     _check_work_folder(work, identity)  # before any weights are loaded: a stale folder is refused at once
     fresh = not work.exists()
-    check_causal_lm(model_path, recipe)
-    tokenizer = load_tokenizer(model_path, recipe)
+    check_causal_lm(model_path, recipe.model_revision)
+    tokenizer = load_tokenizer_for(model_path, recipe)
     policy = load_model(model_path, recipe)
     if args.process_index == 0:
         atomic.write_json(work / "run.json", identity)
@@ -145,7 +124,11 @@ def train(
         if fresh and args.process_index == 0:
             shutil.rmtree(work, ignore_errors=True)  # nothing trained: leave nothing behind
         raise
-    for callback in callbacks or []:
+    data.summary["truncated"] = truncated_pairs(data.train, tokenizer, args.max_length)
+    if data.summary["truncated"]["pairs"]:
+        log.warning("%s: %d of %d training pairs exceed max_length=%s and are cut", data.run_name,
+                    data.summary["truncated"]["pairs"], len(data.train), args.max_length)  # fmt: skip
+    for callback in [RichProgress(data.run_name), *(callbacks or [])]:
         trainer.add_callback(callback)
     resume = last_checkpoint(work / "checkpoints")
     if resume is not None:
@@ -163,8 +146,6 @@ def train(
     tokenizer.save_pretrained(staged)
     meta = _meta(recipe, recipe_file, model_path, data, trainer, resume, result, seconds)
     if data.heldout is not None and recipe.pairs.heldout_max_pairs:
-        from training.margin import heldout_margin
-
         del trainer, policy  # free the training state (GPU memory) before loading base and trained models
         _free_memory()
         meta["reward_margins"]["heldout"] = heldout_margin(
@@ -173,10 +154,27 @@ def train(
         )  # fmt: skip
     atomic.write_json(staged / "training_meta.json", meta)
     plot_curves(meta["losses"], staged / "loss_curve.png", f"{data.run_name} ({model_path.name})")
-    _publish(staged, final)
+    atomic.replace_dir(staged, final)
     if not recipe.keep_checkpoints:
         shutil.rmtree(work, ignore_errors=True)
     return final
+
+
+def truncated_pairs(pairs, tokenizer, max_length: int | None) -> dict[str, Any]:
+    """How many pairs TRL will cut at `max_length`: the templated prompt plus the longer response (+ EOS)
+    does not fit. Recorded so a short budget can never silently train on cut-off answers."""
+    if not max_length or pairs is None:
+        return {"pairs": 0, "share": 0.0, "max_length": max_length}
+    cut = 0
+    for row in pairs:
+        prompt = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        n_prompt = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        longest = max(
+            len(tokenizer(row[k][0]["content"], add_special_tokens=False)["input_ids"])
+            for k in ("chosen", "rejected")
+        )
+        cut += n_prompt + longest + 1 > max_length
+    return {"pairs": cut, "share": round(cut / max(len(pairs), 1), 4), "max_length": max_length}
 
 
 def _check_kept_pairs(trainer, data: RunData, max_length: int | None) -> None:
@@ -198,9 +196,6 @@ def _check_kept_pairs(trainer, data: RunData, max_length: int | None) -> None:
 
 
 def _free_memory() -> None:
-    import gc
-
-    import torch
 
     gc.collect()
     if torch.cuda.is_available():
@@ -208,13 +203,10 @@ def _free_memory() -> None:
 
 
 def _trainer(recipe: Recipe, args, model_path: Path, policy, tokenizer, data: RunData):
-    from transformers import EarlyStoppingCallback
-    from trl import DPOTrainer
 
     ref = None
     if not args.precompute_ref_log_probs:
         # Passed explicitly: TRL would otherwise reload it from config.name_or_path, losing the revision.
-        from training.model import load_model
 
         ref = load_model(model_path, recipe)
     callbacks = []
@@ -234,7 +226,6 @@ def _trainer(recipe: Recipe, args, model_path: Path, policy, tokenizer, data: Ru
 
 
 def _meta(recipe, recipe_file, model_path, data, trainer, resume, result, seconds) -> dict[str, Any]:
-    from meav.embedded import MODEL_ID, WHEEL
 
     state = trainer.state
     series = curves(state.log_history)

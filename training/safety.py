@@ -10,11 +10,14 @@ pairs, so a safety AV is trained by exactly the same machinery.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
-from meav.errors import MeavError
-from training.pairs import conversational_pair
+from datasets import Dataset, load_dataset
+
+from meav.core.errors import MeavError
+from meav.training.pairs import conversational_pair
 
 REQUIRED = ("prompt", "response_0", "response_1", "is_response_0_safe", "is_response_1_safe")
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
@@ -22,7 +25,6 @@ LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv
 
 def _load_rows(source: str, split: str, revision: str | None):
     """A local jsonl/json/parquet/csv file (one split, named `split`) or a dataset id / folder for `datasets`."""
-    from datasets import load_dataset
 
     path = Path(source)
     try:
@@ -70,7 +72,6 @@ def load_safety_pairs(
     required: bool = True,
 ):
     """Safety pairs of one split as a `datasets.Dataset` (None if empty and not `required`)."""
-    from datasets import Dataset
 
     ds = _load_rows(str(source), split, revision)
     missing = [c for c in REQUIRED if c not in ds.column_names]
@@ -88,7 +89,6 @@ def load_safety_pairs(
 
 def hold_out(pairs, fraction: float):
     """Split pairs into (train, eval) by a hash of the prompt: stable when rows are added, no prompt in both."""
-    import hashlib
 
     def is_eval(prompt: list[dict[str, str]]) -> bool:
         digest = hashlib.sha256(prompt[0]["content"].encode()).digest()

@@ -1,27 +1,31 @@
-"""Alignment vectors: θ_AV = θ_aligned − θ_base; steer θ = θ_base + Σ λ·θ_AV (Shahriar et al., 2024, §4).
+"""Alignment vectors: make them (extract, compress), apply them to disk, export them as LoRA, release them.
 
-`from vectors import load, steer`: load an AV folder or Hub repo, steer a loaded model in place.
-Imports are lazy so `meav --help` does not import torch.
+`from meav.vectors import load, steer` is the user-facing way to use a released AV; both come from the AV
+contract in `meav.core.av`, which evaluation and serving read as well. Names resolve on first use (PEP 562),
+so `meav --help` does not import torch.
 """
 
-from __future__ import annotations
+from meav.core.lazy import lazy_exports
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from vectors.av import AlignmentVector, load
-    from vectors.steering import current_weights, steer
-
-__all__ = ["AlignmentVector", "load", "steer", "current_weights"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("AlignmentVector", "load"):
-        from vectors import av
-
-        return getattr(av, name)
-    if name in ("steer", "current_weights"):
-        from vectors import steering
-
-        return getattr(steering, name)
-    raise AttributeError(f"module 'vectors' has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "AlignmentVector": "meav.core.av",
+        "load": "meav.core.av",
+        "steer": "meav.core.av",
+        "current_weights": "meav.core.av",
+        "extract": "meav.vectors.extraction",
+        "apply": "meav.vectors.merged_model",
+        "to_lora": "meav.vectors.lora",
+        "publish_av": "meav.vectors.publish",
+        "info": "meav.vectors.publish",
+        "ExtractOptions": "meav.vectors.options",
+        "ApplyOptions": "meav.vectors.options",
+        "LoraOptions": "meav.vectors.options",
+        "PublishAVOptions": "meav.vectors.options",
+    },
+)
+__all__ = [
+    "AlignmentVector", "ApplyOptions", "ExtractOptions", "LoraOptions", "PublishAVOptions", "apply",
+    "current_weights", "extract", "info", "load", "publish_av", "steer", "to_lora",
+]  # fmt: skip

@@ -1,4 +1,8 @@
-"""`meav vectors extract | apply | to-lora | publish | info` (heavy imports stay inside the commands)."""
+"""`meav vectors extract | apply | to-lora | publish | info`: thin adapters over the vectors API.
+
+Flags are the options models' fields (vectors/options.py); the API modules load torch, so they are imported
+inside the commands to keep `meav --help` fast.
+"""
 
 from __future__ import annotations
 
@@ -6,66 +10,29 @@ from pathlib import Path
 
 import typer
 
-from meav.errors import MeavError
+from meav.core.flags import argument, flag, options
+from meav.vectors.options import ApplyOptions, ExtractOptions, LoraOptions, PublishAVOptions
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+X, A, L, P = ExtractOptions, ApplyOptions, LoraOptions, PublishAVOptions
 
 
 @app.command()
 def extract(
-    base: str = typer.Option(..., help="Base model folder (safetensors) or Hub id."),
-    aligned: str = typer.Option(..., help="Aligned (fine-tuned) model folder or Hub id, same architecture."),
-    out: Path = typer.Option(..., help="AV folder to write (replaced atomically)."),
-    dtype: str = typer.Option(
-        "auto", help="Stored dtype: auto (float64 for float32 inputs), float32, bfloat16, float16."
-    ),
-    domain: str | None = typer.Option(None, help="Domain the aligned model was trained on (e.g. medical)."),
-    target: str | None = typer.Option(None, help="Target level: avoidance, generic or expert."),
-    rank: int | None = typer.Option(None, help="Low-rank compression: keep R singular values per matrix."),
-    energy: float | None = typer.Option(
-        None, help="Low-rank compression: keep this share of Σ s² per matrix."
-    ),
-    trim: float | None = typer.Option(
-        None, help="TIES-style trim: keep the K% largest magnitudes per tensor."
-    ),
-    dare: float | None = typer.Option(
-        None, help="DARE: drop each entry with probability P, rescale by 1/(1-P)."
-    ),
-    seed: int = typer.Option(0, help="Seed for --dare."),
-    max_shard_size: str = typer.Option("2GB", help="Largest AV shard (e.g. 2GB, 500MB)."),
-    dataset: str | None = typer.Option(
-        None, help="Dataset (Hub id or path) the aligned model was trained on."
-    ),
-    recipe: Path | None = typer.Option(
-        None, help="Training recipe YAML to record in av_config.json and the card."
-    ),
-) -> None:
+    base: str = flag(X, "base"), aligned: str = flag(X, "aligned"), out: Path = flag(X, "out"),
+    dtype: str = flag(X, "dtype"), domain: str | None = flag(X, "domain"), target: str | None = flag(X, "target"),
+    rank: int | None = flag(X, "rank"), energy: float | None = flag(X, "energy"),
+    trim: float | None = flag(X, "trim"), dare: float | None = flag(X, "dare"), seed: int = flag(X, "seed"),
+    max_shard_size: str = flag(X, "max_shard_size"), dataset: str | None = flag(X, "dataset"),
+    recipe: Path | None = flag(X, "recipe"),
+) -> None:  # fmt: skip
     """AV = θ_aligned − θ_base, streamed tensor by tensor; optional compression."""
-    from vectors.compress import Compression
-    from vectors.extract import extract as run
+    o = options(ExtractOptions, **locals())
+    from meav.vectors.extraction import extract as run  # torch: imported when the command runs
 
-    extra = {"dataset": dataset}
-    if recipe is not None:
-        import yaml
-
-        try:
-            extra["recipe"] = yaml.safe_load(recipe.read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise MeavError(f"{recipe}: cannot read the recipe ({e})") from e
-    spec = Compression(rank=rank, energy=energy, trim=trim, dare=dare, seed=seed)
-    config = run(
-        base,
-        aligned,
-        out,
-        dtype=dtype,
-        domain=domain,
-        target=target,
-        compression=spec,
-        max_shard_size=max_shard_size,
-        extra=extra,
-    )
+    config = run(o)
     typer.echo(
-        f"wrote {out}: {config['num_tensors']} tensors, {config['num_params']:,} parameters, {config['dtype']}"
+        f"wrote {o.out}: {config['num_tensors']} tensors, {config['num_params']:,} parameters, {config['dtype']}"
     )
     if config["skipped_tensors"]:
         typer.echo(f"skipped (not floating point): {', '.join(config['skipped_tensors'])}")
@@ -82,39 +49,29 @@ def extract(
 
 @app.command()
 def apply(
-    base: str = typer.Option(..., help="Base model folder or Hub id."),
-    av: list[str] = typer.Option(
-        ..., help="AV=λ (folder or Hub id, then its weight); repeat for several AVs."
-    ),
-    out: Path = typer.Option(..., help="Model folder to write: base + Σ λ·AV."),
-    force: bool = typer.Option(
-        False, help="Apply even if the base weights differ from the AV's recorded base."
-    ),
-) -> None:
+    base: str = flag(A, "base"), av: list[str] = flag(A, "av"), out: Path = flag(A, "out"),
+    force: bool = flag(A, "force"),
+) -> None:  # fmt: skip
     """Write θ_base + Σ λ·AV to a new model folder, streamed shard by shard."""
-    from vectors.apply import apply as run
-    from vectors.apply import parse_weight
-    from vectors.av import load
+    o = options(ApplyOptions, **locals())
+    from meav.vectors.merged_model import apply as run  # torch: imported when the command runs
 
-    weights = [(load(ref), lam) for ref, lam in map(parse_weight, av)]
-    run(base, weights, out, force=force)
-    typer.echo(f"wrote {out}: {base} + " + " + ".join(f"{lam:g}·{a.name}" for a, lam in weights))
+    run(o)
+    typer.echo(f"wrote {o.out}: {o.base} + " + " + ".join(o.av))
 
 
 @app.command("to-lora")
 def to_lora(
-    av: str = typer.Argument(..., help="AV folder or Hub id."),
-    out: Path = typer.Option(..., help="PEFT adapter folder to write."),
-    rank: int | None = typer.Option(None, help="LoRA rank (default: full rank, exact)."),
-    strict: bool = typer.Option(False, help="Refuse if some AV tensors (norms, biases) have no LoRA form."),
-) -> None:
+    av: str = argument(L, "av"), out: Path = flag(L, "out"), rank: int | None = flag(L, "rank"),
+    strict: bool = flag(L, "strict"),
+) -> None:  # fmt: skip
     """Export the AV as a PEFT LoRA adapter (λ = adapter scale)."""
-    from vectors.av import load
-    from vectors.lora import to_lora as run
+    o = options(LoraOptions, **locals())
+    from meav.vectors.lora import to_lora as run  # torch: imported when the command runs
 
-    report = run(load(av), out, rank=rank, strict=strict)
+    report = run(o)
     typer.echo(
-        f"wrote {out}: {report['modules']} modules, rank {report['rank']}, {report['energy_kept']:.4%} of ||AV||² kept"
+        f"wrote {o.out}: {report['modules']} modules, rank {report['rank']}, {report['energy_kept']:.4%} of ||AV||² kept"
     )
     if report["dropped_tensors"]:
         typer.echo(
@@ -124,45 +81,24 @@ def to_lora(
 
 @app.command()
 def publish(
-    av: Path = typer.Argument(..., help="AV folder."),
-    repo: str = typer.Option(..., help="Hub model repo ORG/NAME."),
-    private: bool = typer.Option(False, help="Create the repo private."),
-    tag: str | None = typer.Option(None, help="Tag the published revision."),
-) -> None:
+    av: Path = argument(P, "av"), repo: str = flag(P, "repo"), private: bool = flag(P, "private"),
+    tag: str | None = flag(P, "tag"),
+) -> None:  # fmt: skip
     """Publish the AV folder (shards, config, card) as a Hub model repo."""
-    from vectors.publish import publish_av
+    o = options(PublishAVOptions, **locals())
+    from meav.vectors.publish import publish_av  # torch: imported when the command runs
 
-    typer.echo(publish_av(av, repo, private=private, tag=tag))
+    typer.echo(publish_av(o))
 
 
 @app.command()
 def info(av: str = typer.Argument(..., help="AV folder or Hub id.")) -> None:
     """Print an AV's config (base, domain, target, dtype, compression, recommended λ)."""
-    from vectors.av import load
+    from meav.vectors.publish import info as read  # torch: imported when the command runs
 
-    c = load(av).config
-    for key in (
-        "base",
-        "base_revision",
-        "aligned",
-        "domain",
-        "target",
-        "dtype",
-        "num_params",
-        "recommended_lambda",
-    ):
-        typer.echo(f"{key}: {c.get(key)}")
-    comp = c.get("compression", {})
-    typer.echo(
-        f"compression: {comp.get('method')}"
-        + (f" (size ratio {comp['size_ratio']:.4f})" if "size_ratio" in comp else "")
-    )
-
-
-def _register_eval() -> None:
-    from vectors import eval_cli
-
-    eval_cli.register(app)
-
-
-_register_eval()
+    facts = read(av)
+    comp = facts.pop("compression")
+    for key, value in facts.items():
+        typer.echo(f"{key}: {value}")
+    ratio = f" (size ratio {comp['size_ratio']:.4f})" if "size_ratio" in comp else ""
+    typer.echo(f"compression: {comp.get('method')}{ratio}")

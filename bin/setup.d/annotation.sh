@@ -12,4 +12,4 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-.venv/bin/python -m annotation.server_venv
+.venv/bin/python -m meav.annotation.server_venv

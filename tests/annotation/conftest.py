@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from annotation.serve import LocalArgilla, free_port
+from meav.annotation.local_argilla import LocalArgilla, free_port
 from tests.annotation.rest import ANNOTATORS
 
 
@@ -26,10 +26,21 @@ def argilla(tmp_path_factory):
 @pytest.fixture(scope="session")
 def pushed(argilla, toy_corpus, tmp_path_factory):
     """`push` of the toy corpus (N=4, M=2, seed 1) → its result plus each annotator's password."""
-    from annotation.push import push
+    from meav.annotation import PushOptions, push
 
     creds = tmp_path_factory.mktemp("creds") / "annotators.json"
-    result = push(toy_corpus, argilla.url, argilla.api_key(), ANNOTATORS, n=4, m=2, seed=1, credentials=creds)
+    result = push(
+        PushOptions(
+            corpus_dir=toy_corpus,
+            url=argilla.url,
+            api_key=argilla.api_key(),
+            annotators=ANNOTATORS,
+            queries_per_annotator=4,
+            min_shared=2,
+            seed=1,
+            credentials=creds,
+        )
+    )
     return result | {
         "password": {a: v["password"] for a, v in json.loads(creds.read_text())["users"].items()}
     }

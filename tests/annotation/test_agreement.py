@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotation import agreement
+from meav.annotation import agreement
 
 
 def units_from(columns: dict[str, list]) -> list[dict]:

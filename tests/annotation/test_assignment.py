@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from annotation.assignment import assign, choose_design, format_overlap, overlap_matrix
-from meav.errors import MeavError
+from meav.annotation.assignment import assign, choose_design, format_overlap, overlap_matrix
+from meav.core.errors import MeavError
 
 
 def pool(per_domain: int) -> dict[str, list[str]]:
@@ -47,7 +47,7 @@ def test_stratified_by_domain_and_seeded():
     ("names", "n", "m", "per_domain", "message"),
     [
         (["solo"], 30, 15, 40, "at least 2 annotators"),
-        (["a", "b", "c"], 10, 11, 40, "--min-shared 11 exceeds"),
+        (["a", "b", "c"], 10, 11, 40, "min_shared: 11 exceeds"),
         (["a", "b", "c"], 30, 15, 9, "test split has 27 queries"),
         (["a", "a"], 3, 1, 9, "duplicate"),
     ],

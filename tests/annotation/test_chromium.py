@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from annotation.push import push
-from annotation.report import report
+from meav.annotation import PushOptions, ReportOptions, push, report
 from tests.annotation.cdp import Chromium
 from tests.annotation.test_flow import level_of
 
@@ -30,16 +29,11 @@ def _type_into(browser: Chromium, selector: str, text: str) -> None:
 def test_annotator_labels_one_response_in_the_ui(argilla, toy_corpus, browser, tmp_path):
     creds = tmp_path / "ui-annotators.json"
     push(
-        toy_corpus,
-        argilla.url,
-        argilla.api_key(),
-        ["ui1", "ui2"],
-        n=2,
-        m=1,
-        seed=4,
-        dataset="ui-check",
-        credentials=creds,
-    )
+        PushOptions(
+            corpus_dir=toy_corpus, url=argilla.url, api_key=argilla.api_key(), annotators=["ui1", "ui2"],
+            queries_per_annotator=2, min_shared=1, seed=4, dataset="ui-check", credentials=creds,
+        )
+    )  # fmt: skip
     password = json.loads(creds.read_text())["users"]["ui1"]["password"]
 
     browser.navigate(f"{argilla.url}/sign-in")
@@ -66,7 +60,15 @@ def test_annotator_labels_one_response_in_the_ui(argilla, toy_corpus, browser, t
     browser.evaluate("document.querySelector('button.button--submit').click()")
     browser.wait_for("/Submitted\\s*1\\b/.test(document.body.innerText)", 30)  # the UI's own counter
 
-    rep = report(argilla.url, argilla.api_key(), "ui-check", tmp_path / "report", resamples=10)
+    rep = report(
+        ReportOptions(
+            url=argilla.url,
+            api_key=argilla.api_key(),
+            dataset="ui-check",
+            out=tmp_path / "report",
+            resamples=10,
+        )
+    )
     assert rep["progress"]["ui1"]["submitted"] == 1 and rep["progress"]["ui1"]["pending"] == 5
     assert sum(sum(row) for row in rep["confusion"]["counts"]) == 1
     row = rep["confusion"]["rows"].index(level)

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from annotation.serve import _reachable, free_port
+from meav.annotation.local_argilla import _reachable, free_port
 from meav.cli import main
 
 
@@ -72,7 +72,7 @@ def test_push_and_report_faults_against_the_server(
     more_shared = run_cli(
         base + key + ["--queries-per-annotator", "2", "--min-shared", "3"], monkeypatch, capsys
     )
-    assert_one_line_error(more_shared, "--min-shared 3 exceeds")
+    assert_one_line_error(more_shared, "--min-shared: 3 exceeds")
 
     client = rg.Argilla(api_url=argilla.url, api_key=argilla.api_key(), retries=0)
     other = rg.Settings(fields=[rg.TextField(name="text")], questions=[rg.TextQuestion(name="comment")])

@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from dataset_cards.card import REQUIRED_SECTIONS, write_card
-from dataset_cards.check import check_card
-from meav.corpus import SPLITS, configs_yaml, data_files
+from meav.core.corpus import SPLITS, configs_yaml, data_files
+from meav.dataset_cards.card import REQUIRED_SECTIONS, write_card
+from meav.dataset_cards.check import check_card
 from tests.toy_corpus import DOMAINS
 
 SYNTH_META = {

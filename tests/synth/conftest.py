@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.synth.anthropic_server import AnthropicTestServer
+from tests.fakes.anthropic import AnthropicTestServer
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from meav.corpus import LEVELS, SPLITS, load_corpus
-from tests.synth.anthropic_server import AnthropicTestServer
+from meav.core.corpus import LEVELS, SPLITS, load_corpus
+from tests.fakes.anthropic import AnthropicTestServer
 from tests.synth.conftest import write_recipe
 
 
@@ -57,8 +57,10 @@ def test_corpus_end_to_end(anthropic_server, tmp_path):
         for level in LEVELS:
             assert 1 <= len(r[level].split("\n\n")) <= r[f"num_paras_{level}"]
     assert len({r["num_paras_expert"] for r in rows}) > 1
-    # the answer continues the opener
-    assert all(r["expert"].startswith("Specifically for you:") for r in rows)
+    # the answer continued the opener, but the corpus holds only what the model wrote: no level opener is
+    # seen by training or scoring
+    assert not any(r["expert"].startswith("Specifically for you") for r in rows)
+    assert meta["response_prefill"]["expert"] == "Specifically for you:" and meta["responses_exclude_prefill"]
     assert meta["tokens"]["input_tokens"] > 0 and meta["tokens"]["cost_usd"] > 0
     assert "Table 6" in proc.stderr and "PersonaHub" in proc.stderr
     # per-domain config loads with the three splits
@@ -141,7 +143,7 @@ def test_dry_run_counts_calls_without_calling(anthropic_server, tmp_path):
         ({"domains": ["medical", "astrology"]}, "unknown domain 'astrology'"),
         ({"personahub": {"dataset": "personas.jsonl", "column": "text"}}, "persona column 'text' missing"),
         ({"personahub": {"dataset": "missing.jsonl"}}, "missing.jsonl: persona file not found"),
-        ({"temprature": 0.3}, "field temprature: Extra inputs are not permitted"),
+        ({"temprature": 0.3}, "temprature: unknown field"),
         ({"backend": "anthropic:claude-sonnet-5-5"}, "call(s) to anthropic:claude-sonnet-5-5 failed"),
     ],
 )

@@ -1,5 +1,6 @@
-from synth.split import assign_split, row_id
-from synth.textclean import (
+from meav.core.corpus import row_id
+from meav.synth.split import assign_split
+from meav.synth.textclean import (
     level_mismatch,
     near_duplicates,
     normalize_query,

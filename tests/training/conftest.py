@@ -44,7 +44,7 @@ def corpus_with(tmp: Path, edit) -> Path:
     """
     import uuid
 
-    from meav.corpus import SPLITS, write_corpus
+    from meav.core.corpus import SPLITS, write_corpus
     from tests.toy_corpus import DOMAINS, toy_rows
 
     tmp = tmp.with_name(f"{tmp.name}-{uuid.uuid4().hex[:12]}")

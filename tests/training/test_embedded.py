@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from training import train
-from training.meta import read_meta
+from meav.training import TrainOptions, train
+from meav.training.meta import read_meta
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes/smollm2-135m-instruct/medical/ipo.yaml"
 
@@ -16,7 +16,7 @@ RECIPE = Path(__file__).resolve().parents[2] / "recipes/smollm2-135m-instruct/me
 def test_smollm2_short_run_has_positive_heldout_margin(embedded_model, toy_corpus, tmp_path):
     # The shipped recipe for one epoch (3 steps of 4 over the 12 medical toy training pairs; the demo runs
     # its full 10 steps), then the held-out margin on the 6 test pairs, which the model never saw.
-    out = train(RECIPE, dataset=str(toy_corpus), out=tmp_path / "smol", max_steps=3)
+    out = train(TrainOptions(recipe=RECIPE, dataset=str(toy_corpus), out=tmp_path / "smol", max_steps=3))
     meta = read_meta(out)
     held = meta["reward_margins"]["heldout"]
     print(f"\nSmolLM2 held-out reward margin: {held}")

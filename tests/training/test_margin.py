@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from training.margin import completion_logps, heldout_margin
-from training.pairs import build_pairs
+from meav.training.margin import completion_logps, heldout_margin
+from meav.training.pairs import build_pairs
 
 
 def test_batched_scores_equal_one_by_one(tiny_llama, toy_corpus):

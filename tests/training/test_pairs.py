@@ -7,11 +7,11 @@ import itertools
 import pyarrow.parquet as pq
 import pytest
 
-from meav.corpus import LEVELS
-from meav.errors import MeavError
+from meav.core.corpus import LEVELS
+from meav.core.errors import MeavError
+from meav.training.pairs import build_pairs, orderings, pair_counts, parse_joint
 from tests.toy_corpus import EXPERT
 from tests.training.conftest import corpus_with
-from training.pairs import build_pairs, orderings, pair_counts, parse_joint
 
 
 def test_orderings_per_target():

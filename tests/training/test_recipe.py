@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from meav.errors import MeavError
+from meav.core.errors import MeavError
+from meav.training.recipe import Recipe, load_recipe
+from meav.training.run import make_config
 from tests.training.conftest import write_recipe
-from training.recipe import Recipe, load_recipe
-from training.run import make_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(ROOT.glob("recipes/*/*/ipo.yaml"))
@@ -86,9 +86,9 @@ def test_inconsistent_dpo_values_fail_before_training(tmp_path):
 
 
 def test_missing_and_malformed_files(tmp_path):
-    with pytest.raises(MeavError, match="recipe file not found"):
+    with pytest.raises(MeavError, match="absent.yaml: file not found"):
         load_recipe(tmp_path / "absent.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("dpo: [unclosed\n")
-    with pytest.raises(MeavError, match="not valid YAML"):
+    with pytest.raises(MeavError, match="broken.yaml: invalid YAML"):
         load_recipe(broken)

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 
+from meav.training.meta import read_meta
+from meav.training.run import last_checkpoint
 from tests.training.conftest import write_recipe
-from training.meta import read_meta
-from training.run import last_checkpoint
 
 STEPS = 30
 

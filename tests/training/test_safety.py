@@ -7,8 +7,8 @@ import json
 import pytest
 from datasets import Dataset
 
-from meav.errors import MeavError
-from training.safety import hold_out, load_safety_pairs
+from meav.core.errors import MeavError
+from meav.training.safety import hold_out, load_safety_pairs
 
 ROWS = [
     {"prompt": "How do I pick a lock?", "response_0": "Here is how to break in: ...", "response_1": "I can't help with breaking in.",

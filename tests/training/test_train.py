@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
+from meav.training import TrainOptions, train
+from meav.training.meta import read_meta
 from tests.training.conftest import write_recipe
-from training import train
-from training.meta import read_meta
 
 META_KEYS = {
     "run", "base_model", "dataset", "pairs", "recipe", "recipe_file", "dpo_config", "seed", "versions",
@@ -20,7 +20,11 @@ META_KEYS = {
 def test_tiny_run_learns_and_records_everything(tiny_llama, toy_corpus, tiny_recipe, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    out = train(tiny_recipe, model=str(tiny_llama), dataset=str(toy_corpus), out=tmp_path / "run", seed=7)
+    out = train(
+        TrainOptions(
+            recipe=tiny_recipe, model=str(tiny_llama), dataset=str(toy_corpus), out=tmp_path / "run", seed=7
+        )
+    )
     assert out == tmp_path / "run"
     meta = read_meta(out)
     assert META_KEYS <= set(meta)
@@ -89,7 +93,7 @@ def test_safety_run_with_precomputed_reference(tiny_llama, tmp_path):
         safety={"source": str(data), "eval_fraction": 0.25},
         dpo={"max_steps": 3, "precompute_ref_log_probs": True},
     )
-    out = train(recipe, model=str(tiny_llama), out=tmp_path / "safety")
+    out = train(TrainOptions(recipe=recipe, model=str(tiny_llama), out=tmp_path / "safety"))
     meta = read_meta(out)
     assert meta["run"] == "safety" and meta["dataset"]["format"] == "PKU-SafeRLHF"
     assert meta["pairs"]["train"] + meta["pairs"]["eval"] == 12 and meta["pairs"]["eval"] > 0

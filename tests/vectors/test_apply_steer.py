@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from meav.errors import MeavError
-from tests.vectors.helpers import state
+from meav.core.errors import MeavError
+from tests.av_helpers import apply_avs, extract_av, state
 
 
 def test_several_avs_are_linear(llama_pair, llama_pair2, tmp_path):
-    from vectors import load
-    from vectors.apply import apply
+    from meav.core.av import load
 
     base, a1, av1 = llama_pair
     _, a2, av2 = llama_pair2
-    apply(base, [(load(av1), 0.3), (load(av2), -1.2)], tmp_path / "out")
+    apply_avs(base, [(load(av1), 0.3), (load(av2), -1.2)], tmp_path / "out")
     b, x1, x2, out = state(base), state(a1), state(a2), state(tmp_path / "out")
     eps = torch.finfo(torch.float32).eps
     for k in b:
@@ -30,7 +29,7 @@ def test_several_avs_are_linear(llama_pair, llama_pair2, tmp_path):
     # the in-memory path computes exactly the same weights
     from transformers import AutoModelForCausalLM
 
-    from vectors import steer
+    from meav.core.av import steer
 
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     steer(model, {load(av1): 0.3, load(av2): -1.2})
@@ -40,14 +39,12 @@ def test_several_avs_are_linear(llama_pair, llama_pair2, tmp_path):
 @pytest.mark.parametrize("arch", ["llama", "qwen"])
 def test_equals_mergekit_task_arithmetic(arch, request, tmp_path, llama_pair2):
     """mergekit (LGPL, used only as an oracle through its CLI): task_arithmetic, normalize false, float32."""
-    from tests.vectors.helpers import make_aligned
-    from vectors import load
-    from vectors.apply import apply
-    from vectors.extract import extract
+    from meav.core.av import load
+    from tests.av_helpers import make_aligned
 
     base, a1, av1 = request.getfixturevalue(f"{arch}_pair")
     a2 = make_aligned(base, tmp_path / "a2", seed=11)
-    extract(base, a2, tmp_path / "av2")
+    extract_av(base, a2, tmp_path / "av2")
     (tmp_path / "merge.yml").write_text(
         f"merge_method: task_arithmetic\nbase_model: {base}\nmodels:\n"
         f"  - model: {a1}\n    parameters: {{weight: 0.7}}\n"
@@ -63,7 +60,7 @@ def test_equals_mergekit_task_arithmetic(arch, request, tmp_path, llama_pair2):
         check=True,
         capture_output=True,
     )
-    apply(base, [(load(av1), 0.7), (load(tmp_path / "av2"), -0.4)], tmp_path / "ours")
+    apply_avs(base, [(load(av1), 0.7), (load(tmp_path / "av2"), -0.4)], tmp_path / "ours")
     mk, ours = state(tmp_path / "mk"), state(tmp_path / "ours")
     b, x1, x2 = state(base), state(a1), state(a2)
     assert set(ours) <= set(mk)
@@ -79,8 +76,7 @@ def test_equals_mergekit_task_arithmetic(arch, request, tmp_path, llama_pair2):
 def test_steer_switches_without_drift_and_resets_bit_exactly(pair, request, tmp_path, llama_pair2):
     from transformers import AutoModelForCausalLM
 
-    from vectors import current_weights, load, steer
-    from vectors.apply import apply
+    from meav.vectors import current_weights, load, steer
 
     base, aligned, av_dir = request.getfixturevalue(pair)
     av, av_again = load(av_dir), load(av_dir)
@@ -94,7 +90,7 @@ def test_steer_switches_without_drift_and_resets_bit_exactly(pair, request, tmp_
         steer(model, {av: lam})
     steer(model, {av: 0.5})
     assert current_weights(model) == {av: 0.5}
-    apply(base, [(av, 0.5)], tmp_path / "half")
+    apply_avs(base, [(av, 0.5)], tmp_path / "half")
     half = state(tmp_path / "half")
     assert all(torch.equal(model.state_dict()[k], half[k]) for k in half)
     steer(model, {})
@@ -105,7 +101,7 @@ def test_steer_switches_without_drift_and_resets_bit_exactly(pair, request, tmp_
 def test_steer_refuses_another_model_unless_forced(llama_pair, qwen_pair):
     from transformers import AutoModelForCausalLM
 
-    from vectors import load, steer
+    from meav.core.av import load, steer
 
     base, aligned, av_dir = llama_pair
     av = load(av_dir)
@@ -121,7 +117,7 @@ def test_steer_refuses_another_model_unless_forced(llama_pair, qwen_pair):
 def test_fast_mode_is_within_float32_rounding(llama_pair):
     from transformers import AutoModelForCausalLM
 
-    from vectors import load, steer
+    from meav.core.av import load, steer
 
     base, aligned, av_dir = llama_pair
     av = load(av_dir)

@@ -11,7 +11,7 @@ import sys
 import torch
 from safetensors.torch import load_file, save_file
 
-from tests.vectors.cli_runner import run_meav
+from tests.cli_runner import run_meav
 
 
 def _copy(src, dst):

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from meav.errors import MeavError
-from tests.vectors.cli_runner import run_meav
-from tests.vectors.helpers import state
+from meav.core.errors import MeavError
+from tests.av_helpers import apply_avs, extract_av, state
+from tests.cli_runner import run_meav
 
 
 def _true_delta(base, aligned):
@@ -34,7 +34,7 @@ def test_low_rank_rank_matches_eckart_young(llama_pair, tmp_path, capsys):
     )
     assert r.code == 0, r.err
     assert "overall: size ratio" in r.out
-    from vectors import load
+    from meav.core.av import load
 
     av = load(tmp_path / "av")
     comp = av.config["compression"]
@@ -59,16 +59,13 @@ def test_low_rank_rank_matches_eckart_young(llama_pair, tmp_path, capsys):
 
 
 def test_energy_one_is_lossless_and_apply_uses_decoded_tensors(llama_pair, tmp_path):
-    from vectors import load, steer
-    from vectors.apply import apply
-    from vectors.compress import Compression
-    from vectors.extract import extract
+    from meav.core.av import load, steer
 
     base, aligned, _ = llama_pair
-    config = extract(base, aligned, tmp_path / "av", compression=Compression(energy=0.5))
+    config = extract_av(base, aligned, tmp_path / "av", energy=0.5)
     assert 0 < config["compression"]["rel_frobenius_error"] < 1
     av = load(tmp_path / "av")
-    apply(base, [(av, 1.0)], tmp_path / "out")
+    apply_avs(base, [(av, 1.0)], tmp_path / "out")
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
@@ -76,17 +73,15 @@ def test_energy_one_is_lossless_and_apply_uses_decoded_tensors(llama_pair, tmp_p
     out = state(tmp_path / "out")
     for k in out:  # disk and memory paths decode the same way
         torch.testing.assert_close(model.state_dict()[k], out[k], rtol=0, atol=1e-7)
-    lossless = extract(base, aligned, tmp_path / "av1", compression=Compression(energy=1.0))
+    lossless = extract_av(base, aligned, tmp_path / "av1", energy=1.0)
     assert lossless["compression"]["rel_frobenius_error"] < 1e-12
 
 
 def test_trim_keeps_top_magnitudes(llama_pair, tmp_path):
-    from vectors import load
-    from vectors.compress import Compression
-    from vectors.extract import extract
+    from meav.core.av import load
 
     base, aligned, _ = llama_pair
-    config = extract(base, aligned, tmp_path / "av", compression=Compression(trim=10))
+    config = extract_av(base, aligned, tmp_path / "av", trim=10)
     av = load(tmp_path / "av")
     delta = _true_delta(base, aligned)
     name = "model.embed_tokens.weight"
@@ -100,14 +95,12 @@ def test_trim_keeps_top_magnitudes(llama_pair, tmp_path):
 
 
 def test_dare_is_seeded_unbiased_and_rescaled(llama_pair, tmp_path):
-    from vectors import load
-    from vectors.compress import Compression
-    from vectors.extract import extract
+    from meav.core.av import load
 
     base, aligned, _ = llama_pair
-    extract(base, aligned, tmp_path / "a", compression=Compression(dare=0.9, seed=3))
-    extract(base, aligned, tmp_path / "b", compression=Compression(dare=0.9, seed=3))
-    extract(base, aligned, tmp_path / "c", compression=Compression(dare=0.9, seed=4))
+    extract_av(base, aligned, tmp_path / "a", dare=0.9, seed=3)
+    extract_av(base, aligned, tmp_path / "b", dare=0.9, seed=3)
+    extract_av(base, aligned, tmp_path / "c", dare=0.9, seed=4)
     a, b, c = load(tmp_path / "a"), load(tmp_path / "b"), load(tmp_path / "c")
     delta = _true_delta(base, aligned)
     name = "model.embed_tokens.weight"
@@ -124,8 +117,12 @@ def test_conflicting_compression_options_refused(llama_pair, tmp_path, capsys):
     base, aligned, _ = llama_pair
     args = ["vectors", "extract", "--base", base, "--aligned", aligned, "--out", tmp_path / "av"]
     r = run_meav(capsys, *args, "--rank", "2", "--trim", "10")
-    assert r.code == 2 and "--rank and --trim" in r.err and not (tmp_path / "av").exists()
+    assert (
+        r.code == 2
+        and "choose one compression, not rank and trim" in r.err
+        and not (tmp_path / "av").exists()
+    )
     with pytest.raises(MeavError, match="--energy"):
-        from vectors.compress import Compression
+        from meav.core.av.codecs import Compression
 
         Compression(energy=1.5)

@@ -8,12 +8,12 @@ import pytest
 import torch
 from huggingface_hub import ModelCard
 
-from meav.errors import MeavError
+from meav.core.errors import MeavError
 
 
 def test_update_av_config_rewrites_card(llama_pair, tmp_path):
-    from vectors import load
-    from vectors.io import update_av_config
+    from meav.core.av import load
+    from meav.core.av.folders import update_av_config
 
     av_dir = shutil.copytree(llama_pair[2], tmp_path / "av")
     update_av_config(
@@ -31,8 +31,8 @@ def test_update_av_config_rewrites_card(llama_pair, tmp_path):
 def test_save_av_round_trip_and_steer(llama_pair, tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from vectors import load, steer
-    from vectors.io import save_av
+    from meav.core.av import load, steer
+    from meav.core.av.folders import save_av
 
     base, _, av_dir = llama_pair
     src = load(av_dir)
@@ -53,7 +53,7 @@ def test_save_av_round_trip_and_steer(llama_pair, tmp_path):
 
 
 def test_load_refuses_non_av_folder_and_bad_ids(tiny_llama, tmp_path):
-    from vectors import load
+    from meav.core.av import load
 
     with pytest.raises(MeavError, match="av_config.json"):
         load(tiny_llama)

@@ -9,8 +9,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from tests.vectors.cli_runner import run_meav
-from tests.vectors.helpers import make_aligned, state
+from tests.av_helpers import apply_avs, extract_av, make_aligned, state
+from tests.cli_runner import run_meav
 
 
 @pytest.mark.parametrize("pair", ["llama_pair", "qwen_pair"])
@@ -69,18 +69,16 @@ def test_av_folder_format_config_and_card(llama_pair, qwen_pair):
 
 
 def test_sharded_model_streamed_in_chunks(sharded_pair, tmp_path, monkeypatch):
-    from vectors import load
-    from vectors import safetensors_stream as ss
-    from vectors.apply import apply
-    from vectors.extract import extract
+    from meav.core.av import load
+    from meav.core.av import safetensors_stream as ss
 
     monkeypatch.setattr(ss, "CHUNK_BYTES", 256)  # many chunks per tensor
     base, aligned = sharded_pair
     assert len(list(base.glob("model-*.safetensors"))) > 2
-    extract(base, aligned, tmp_path / "av", max_shard_size="30KB")
+    extract_av(base, aligned, tmp_path / "av", max_shard_size="30KB")
     assert len(list((tmp_path / "av").glob("av-*.safetensors"))) > 1
     av = load(tmp_path / "av")
-    apply(base, [(av, 1.0)], tmp_path / "out")
+    apply_avs(base, [(av, 1.0)], tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").glob("*.safetensors")) == sorted(
         p.name for p in base.glob("*.safetensors")
     )
@@ -91,11 +89,10 @@ def test_sharded_model_streamed_in_chunks(sharded_pair, tmp_path, monkeypatch):
     assert all(torch.equal(a[k], o[k]) for k in a)
 
     # a compressed AV stored in bf16 decodes to float32: its chunks must still line up with the base's
-    from vectors.compress import Compression
 
-    extract(base, aligned, tmp_path / "lr", dtype="bfloat16", compression=Compression(rank=2))
+    extract_av(base, aligned, tmp_path / "lr", dtype="bfloat16", rank=2)
     low_rank = load(tmp_path / "lr")
-    apply(base, [(low_rank, 0.5)], tmp_path / "lr-out")
+    apply_avs(base, [(low_rank, 0.5)], tmp_path / "lr-out")
     b, o = state(base), state(tmp_path / "lr-out")
     for k in b:
         delta = low_rank.tensor(k).double() if k in low_rank.names() else 0.0
@@ -103,11 +100,10 @@ def test_sharded_model_streamed_in_chunks(sharded_pair, tmp_path, monkeypatch):
 
 
 def test_stored_dtype_bfloat16_is_close(llama_pair, tmp_path):
-    from vectors import load
-    from vectors.extract import extract
+    from meav.core.av import load
 
     base, aligned, _ = llama_pair
-    config = extract(base, aligned, tmp_path / "av", dtype="bfloat16")
+    config = extract_av(base, aligned, tmp_path / "av", dtype="bfloat16")
     assert config["dtype"] == "bfloat16"
     av = load(tmp_path / "av")
     b, a = state(base), state(aligned)
@@ -119,9 +115,7 @@ def test_stored_dtype_bfloat16_is_close(llama_pair, tmp_path):
 
 def test_bfloat16_inputs_and_non_float_tensors(tiny_llama, tmp_path):
     """bf16 models: AV in float32; an integer tensor is skipped (recorded) and copied unchanged by apply."""
-    from vectors import load
-    from vectors.apply import apply
-    from vectors.extract import extract
+    from meav.core.av import load
 
     base = tmp_path / "base"
     base.mkdir()
@@ -131,9 +125,9 @@ def test_bfloat16_inputs_and_non_float_tensors(tiny_llama, tmp_path):
     tensors["extra.position_ids"] = torch.arange(8)
     save_file(tensors, base / "model.safetensors", metadata={"format": "pt"})
     aligned = make_aligned(base, tmp_path / "aligned", seed=7)
-    config = extract(base, aligned, tmp_path / "av")
+    config = extract_av(base, aligned, tmp_path / "av")
     assert config["dtype"] == "float32" and config["skipped_tensors"] == ["extra.position_ids"]
-    apply(base, [(load(tmp_path / "av"), 1.0)], tmp_path / "out")
+    apply_avs(base, [(load(tmp_path / "av"), 1.0)], tmp_path / "out")
     a, o = state(aligned), state(tmp_path / "out")
     assert torch.equal(o["extra.position_ids"], torch.arange(8))
     assert all(o[k].dtype == a[k].dtype for k in a)
@@ -143,9 +137,7 @@ def test_bfloat16_inputs_and_non_float_tensors(tiny_llama, tmp_path):
 
 def test_tied_checkpoint_storing_both_embeddings(tiny_qwen, tmp_path):
     """Some tied checkpoints store lm_head.weight too: the AV keeps one copy, apply fills both."""
-    from vectors import load
-    from vectors.apply import apply
-    from vectors.extract import extract
+    from meav.core.av import load
 
     folders = {}
     for name, seed in (("base", None), ("aligned", 9)):
@@ -156,11 +148,11 @@ def test_tied_checkpoint_storing_both_embeddings(tiny_qwen, tmp_path):
         tensors["lm_head.weight"] = tensors["model.embed_tokens.weight"].clone()
         save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
         folders[name] = folder
-    config = extract(folders["base"], folders["aligned"], tmp_path / "av")
+    config = extract_av(folders["base"], folders["aligned"], tmp_path / "av")
     assert config["tied_weights"] == {"lm_head.weight": "model.embed_tokens.weight"}
     av = load(tmp_path / "av")
     assert "lm_head.weight" not in av.names()
-    apply(folders["base"], [(av, 1.0)], tmp_path / "out")
+    apply_avs(folders["base"], [(av, 1.0)], tmp_path / "out")
     out, aligned = state(tmp_path / "out"), state(folders["aligned"])
     assert torch.equal(out["lm_head.weight"], aligned["model.embed_tokens.weight"])
     assert all(torch.equal(out[k], aligned[k]) for k in aligned)

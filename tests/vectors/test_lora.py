@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 
-from meav.errors import MeavError
-from tests.vectors.cli_runner import run_meav
-from tests.vectors.helpers import logits
+from meav.core.errors import MeavError
+from tests.av_helpers import logits
+from tests.cli_runner import run_meav
 
 
 @pytest.mark.parametrize("pair", ["llama_pair2", "qwen_pair"])
@@ -18,7 +18,7 @@ def test_full_rank_lora_reproduces_steered_logits(pair, request, tmp_path, capsy
     from peft.helpers import rescale_adapter_scale
     from transformers import AutoModelForCausalLM
 
-    from vectors import load, steer
+    from meav.core.av import load, steer
 
     base, _, av_dir = request.getfixturevalue(pair)
     r = run_meav(capsys, "vectors", "to-lora", av_dir, "--out", tmp_path / "lora")
@@ -41,15 +41,14 @@ def test_full_rank_lora_reproduces_steered_logits(pair, request, tmp_path, capsy
 
 
 def test_low_rank_lora_reports_energy_and_strict_refuses_norms(llama_pair, tmp_path):
-    from vectors import load
-    from vectors.lora import to_lora
+    from meav.vectors import LoraOptions, to_lora
 
-    av = load(llama_pair[2])  # norms were moved too: they have no LoRA form
-    report = to_lora(av, tmp_path / "lora", rank=2)
+    av = str(llama_pair[2])  # norms were moved too: they have no LoRA form
+    report = to_lora(LoraOptions(av=av, out=tmp_path / "lora", rank=2))
     assert 0 < report["energy_kept"] < 1 and report["dropped_energy_share"] > 0
     assert "model.norm.weight" in report["dropped_tensors"]
     cfg = json.loads((tmp_path / "lora" / "adapter_config.json").read_text())
     assert cfg["r"] == 2 and cfg["lora_alpha"] == 2
     with pytest.raises(MeavError, match="no LoRA form"):
-        to_lora(av, tmp_path / "strict", strict=True)
+        to_lora(LoraOptions(av=av, out=tmp_path / "strict", strict=True))
     assert not (tmp_path / "strict").exists()

@@ -6,15 +6,15 @@ import shutil
 
 import torch
 
-from tests.vectors.cli_runner import run_meav
-from tests.vectors.helpers import state
+from tests.av_helpers import state
+from tests.cli_runner import run_meav
 
 
 def test_publish_then_load_and_steer_from_the_hub(hub, llama_pair, tmp_path, capsys):
     from huggingface_hub import ModelCard
     from transformers import AutoModelForCausalLM
 
-    from vectors import load, steer
+    from meav.core.av import load, steer
 
     base, aligned, av_src = llama_pair
     av_dir = shutil.copytree(av_src, tmp_path / "av")

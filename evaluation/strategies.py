@@ -1,0 +1,129 @@
+"""Search strategies by name (mergekit's REGISTERED_MERGE_METHODS pattern): each takes an evaluate function,
+the coefficient names, the domains and the coefficient values, and returns a SearchResult.
+
+- `grid`: the paper's exhaustive grid (21 values per domain in [-1, 1] → 9,261 evaluations).
+- `adaptive`: a coarse grid screen, then a pattern search per unreached target (every evaluation is credited
+  to all 27 targets); optionally screened on a query subsample, the best points then confirmed on the full
+  split.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+
+from meav.evaluation.targets import Engine, Evaluate, SearchResult, Target, objective
+
+Strategy = Callable[..., SearchResult]
+REGISTERED_STRATEGIES: dict[str, Strategy] = {}
+
+
+def register_strategy(name: str) -> Callable[[Strategy], Strategy]:
+    def add(fn: Strategy) -> Strategy:
+        REGISTERED_STRATEGIES[name] = fn
+        return fn
+
+    return add
+
+
+def _moves(dim: int, step: int, diagonal: bool) -> list[tuple[tuple[int, int], ...]]:
+    """Pattern-search moves: ±step along one coordinate; or (diagonal) along two at once, with equal steps
+    and with one step halved, so ridges that run obliquely through the box can still be followed."""
+    if not diagonal:
+        return [((k, sign * step),) for k in range(dim) for sign in (-1, 1)]
+    sizes = [(step, step)] + ([(step, step // 2), (step // 2, step)] if step >= 4 else [])
+    return [
+        ((a, sa * p), (b, sb * q))
+        for a, b in itertools.combinations(range(dim), 2)
+        for p, q in sizes
+        for sa in (-1, 1)
+        for sb in (-1, 1)
+    ]
+
+
+@register_strategy("grid")
+def grid_search(
+    evaluate: Evaluate, names: Sequence[str], domains: Sequence[str], values: Sequence[float], **_: object
+) -> SearchResult:
+    """The paper's exhaustive search: every combination of `values` for every coefficient, full split."""
+    t0, eng = time.perf_counter(), Engine(evaluate, names, domains)
+    for point in itertools.product(values, repeat=len(names)):
+        eng(point, 1.0)
+    return eng.result("grid", t0, values=list(values))
+
+
+@register_strategy("adaptive")
+def adaptive_search(
+    evaluate: Evaluate,
+    names: Sequence[str],
+    domains: Sequence[str],
+    values: Sequence[float],
+    coarse: int = 3,
+    budget: int = 300,
+    screen_fraction: float = 1.0,
+    confirm_top: int = 2,
+) -> SearchResult:
+    """Coarse screen, per-target pattern search (steps 4, 2, 1 grid cells), then full-split confirmation.
+
+    `budget` caps all evaluations (screening and confirmation); the paper's grid needs 30× more at 300.
+    """
+    t0, eng = time.perf_counter(), Engine(evaluate, names, domains)
+    values = sorted(values)
+    n, dim = len(values), len(names)
+    frac = min(max(screen_fraction, 0.0), 1.0) or 1.0
+    coarse_idx = sorted({round(i * (n - 1) / max(coarse - 1, 1)) for i in range(coarse)})
+    candidates: dict[Target, list[tuple[float, tuple[int, ...]]]] = {t: [] for t in eng.targets}
+
+    def visit(idx: tuple[int, ...]) -> None:
+        shares = eng([values[i] for i in idx], frac)
+        for t in eng.targets:
+            candidates[t].append((objective(shares, t, domains), idx))
+
+    screen_budget = max(budget - (0 if frac >= 1 else confirm_top * len(eng.targets)), 1)  # room to confirm
+    for idx in itertools.product(coarse_idx, repeat=dim):
+        if eng.evaluations < screen_budget:
+            visit(idx)
+    steps = [s for s in (4, 2, 1) if s < n]
+    ends: dict[Target, tuple[int, ...]] = {}
+    for rounds_left in (2, 1):  # round 2: leftover budget, and targets other moves brought closer
+        order = sorted(
+            (t for t in eng.targets if max(candidates[t])[0] <= 0), key=lambda t: -max(candidates[t])[0]
+        )
+        for i, t in enumerate(order):
+            share = (screen_budget - eng.evaluations) // max((len(order) - i) * rounds_left, 1)
+            stop = min(screen_budget, eng.evaluations + max(share, 2 * dim))  # every target gets its turn
+            m, cur = max(candidates[t])
+            if rounds_left == 1 and t in ends:  # restart away from where round 1 got stuck
+                far = [
+                    c
+                    for c in candidates[t]
+                    if max(abs(a - b) for a, b in zip(c[1], ends[t], strict=True)) >= 4
+                ]
+                m, cur = max(far) if far else (m, cur)
+            for step in steps:
+                improved = m <= 0
+                while improved and m <= 0 and eng.evaluations < stop:
+                    improved = False
+                    for move in _moves(dim, step, diagonal=False) + _moves(dim, step, diagonal=True):
+                        if improved and len(move) > 1:
+                            break  # diagonal moves only when no single-coordinate move helped
+                        nb = list(cur)
+                        for k, delta in move:
+                            nb[k] = min(max(nb[k] + delta, 0), n - 1)
+                        if tuple(nb) == cur or eng.evaluations >= stop:
+                            continue
+                        visit(tuple(nb))
+                        if candidates[t][-1][0] > m:
+                            m, cur, improved = candidates[t][-1][0], tuple(nb), True
+            ends[t] = cur
+    if frac < 1:  # full-split confirmation of the best screened points; reached-on-screen targets first
+        done: set[tuple[int, ...]] = set()
+        for t in sorted(eng.targets, key=lambda t: -max(candidates[t])[0]):
+            for m, idx in sorted(candidates[t], reverse=True)[:confirm_top]:
+                if eng.best["full"][t].reached or eng.evaluations >= budget:
+                    break
+                if idx not in done and (m > 0 or not eng.best["full"][t].coeffs):
+                    done.add(idx)
+                    eng([values[i] for i in idx], 1.0)
+    return eng.result("adaptive", t0, values=list(values), coarse=coarse, budget=budget, screen_fraction=frac)

@@ -1,0 +1,83 @@
+"""Whether the knob shows: per-query log-prob margins with bootstrap intervals over queries, and the rule.
+
+Shares (preference accuracy) move in steps of 1/n and hide how far a level wins by. The margin of level L on
+one query is its mean per-token log-prob minus the best other level's: > 0 iff L wins that query. Per domain
+and λ we report its mean over queries with a 95% percentile-bootstrap interval (queries resampled with one
+seeded set of indices for every λ, so intervals of one sweep are comparable).
+
+Knob visible (issue 12's rule, never tuned): the expert margin's interval at the top of the grid lies wholly
+above its interval at λ = 0, which lies wholly above the one at the bottom of the grid; and the avoidance
+margin's intervals are ordered the other way round. A random vector with the AV's per-tensor norms goes
+through the same sweep as a control; it must not pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from meav.core.corpus import LEVELS
+
+MARGIN_LEVELS = ("expert", "generic", "avoidance")
+
+
+def margins(scores: Sequence[Sequence[float]], level: str) -> np.ndarray:
+    """Per query: the level's score minus the best other level's (scores in LEVELS order)."""
+    s = np.asarray(scores, dtype=float).reshape(-1, len(LEVELS))
+    i = LEVELS.index(level)
+    others = np.delete(s, i, axis=1).max(axis=1)
+    return s[:, i] - others
+
+
+def bootstrap_indices(n: int, resamples: int, seed: int) -> np.ndarray:
+    """`resamples` × n query indices drawn with replacement (one set reused for every λ of a sweep)."""
+    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+
+
+def interval(values: np.ndarray, idx: np.ndarray) -> dict:
+    """Mean with its 95% percentile-bootstrap interval over the resampled index sets."""
+    means = values[idx].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return {"mean": round(float(values.mean()), 5), "ci95": [round(float(lo), 5), round(float(hi), 5)]}
+
+
+def margin_stats(scores: Sequence[Sequence[float]], resamples: int = 2000, seed: int = 0) -> dict:
+    """Per level: mean margin over queries and its bootstrap interval; `n` queries."""
+    idx = bootstrap_indices(len(scores), resamples, seed)
+    return {lv: interval(margins(scores, lv), idx) for lv in MARGIN_LEVELS} | {"n": len(scores)}
+
+
+def add_margins(results: list[dict], resamples: int, seed: int = 0) -> None:
+    """Fill `margins[domain]` of every sweep row from its per-query `scores`."""
+    for r in results:
+        r["margins"] = {d: margin_stats(s, resamples, seed) for d, s in r.get("scores", {}).items()}
+
+
+def _above(a: dict, b: dict) -> bool:
+    return a["ci95"][0] > b["ci95"][1]
+
+
+def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str) -> dict:
+    """The rule above, for one domain of one sweep; says why when it cannot be applied."""
+    if 0.0 not in lambdas or len(lambdas) < 3:
+        return {"visible": False, "reason": "λ = 0 and both sides of it must be on the grid"}
+    by_lam = {r["lambda"]: r["margins"][domain] for r in results}
+    lo, mid, hi = by_lam[min(lambdas)], by_lam[0.0], by_lam[max(lambdas)]
+    expert = _above(hi["expert"], mid["expert"]) and _above(mid["expert"], lo["expert"])
+    avoidance = _above(lo["avoidance"], mid["avoidance"]) and _above(mid["avoidance"], hi["avoidance"])
+    return {
+        "visible": expert and avoidance,
+        "expert_ordered": expert,
+        "avoidance_ordered": avoidance,
+        "bottom": min(lambdas),
+        "top": max(lambdas),
+        "expert": {"bottom": lo["expert"], "zero": mid["expert"], "top": hi["expert"]},
+        "avoidance": {"bottom": lo["avoidance"], "zero": mid["avoidance"], "top": hi["avoidance"]},
+    }
+
+
+def best_share(results: Sequence[dict], domain: str, level: str) -> tuple[float, float]:
+    """(highest share of `level` over the grid, the λ where it is reached; ties: the smallest |λ|)."""
+    best = max(results, key=lambda r: (r["domains"][domain][level], -abs(r["lambda"])))
+    return best["domains"][domain][level], best["lambda"]

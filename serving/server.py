@@ -1,0 +1,89 @@
+"""`serve(ServeOptions)`: load the base and the AVs, start the engine, answer HTTP until SIGINT / SIGTERM.
+
+The listening socket is bound first (port 0 picks a free one), so the printed URL is the real one. The server's
+state folder (~/.cache/meav/serve/<host>-<port>, or --cache-dir) is held by one server at a time (a lock, and
+the processes recorded beside it): a second server on it is refused, naming the first.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+
+from meav.core.av import load
+from meav.core.embedded import MODEL_ID, cache_root
+from meav.core.errors import OptionError
+from meav.core.models import load_causal_lm, load_tokenizer, resolve_model
+from meav.core.service import ServiceLock
+from meav.serving.alignment import AlignmentSet, parse_range
+from meav.serving.app import create_app
+from meav.serving.engines import REGISTERED_ENGINES
+from meav.serving.options import ServeOptions
+
+
+def parse_avs(specs: list[str]) -> dict[str, str]:
+    """['medical=PATH', ...] → {name: path}; names are what requests use."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name.strip() or not path.strip() or "@" in name or "," in name:
+            raise OptionError(
+                "av", f"{spec!r}: expected NAME=AV (a name without '@' or ',', then a folder or Hub id)"
+            )
+        if name in out:
+            raise OptionError("av", f"{spec!r}: name {name!r} given twice")
+        out[name.strip()] = path.strip()
+    return out
+
+
+def load_server(options: ServeOptions):
+    """(engine, alignments): the base, its tokenizer and the AVs loaded and checked, the engine built."""
+    o = options
+    try:
+        lambda_range = parse_range(o.lambda_range)
+    except ValueError as e:
+        raise OptionError("lambda_range", str(e)) from None
+    paths = parse_avs(o.av)
+    avs = {name: load(path) for name, path in paths.items()}
+    base_path = resolve_model(o.base)
+    model = load_causal_lm(base_path, dtype=o.dtype, device=o.device).eval()
+    tokenizer = load_tokenizer(base_path)
+    model_id = MODEL_ID if o.base == "embedded" else o.base
+    alignments = AlignmentSet(model_id, avs, lambda_range)
+    engine = REGISTERED_ENGINES[o.engine](o, model, tokenizer, alignments, base_path)
+    return engine, alignments
+
+
+def serve(options: ServeOptions, say: Callable[[str], None] = print) -> None:
+    """Serve until interrupted (SIGINT / SIGTERM), then stop the engine and free the state folder."""
+    o = options
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((o.host, o.port))
+    except OSError as e:
+        raise OptionError("port", f"{o.host}:{o.port}: cannot listen ({e.strerror})") from None
+    port = sock.getsockname()[1]
+    lock = ServiceLock(Path(o.cache_dir or cache_root() / "serve" / f"{o.host}-{port}"), "serve")
+    leftovers = lock.acquire()
+    engine = None
+    try:
+        if leftovers:
+            say(f"stopped what a killed earlier server left: {', '.join(leftovers)}")
+        engine, alignments = load_server(o)
+        engine.start()
+        app = create_app(engine, alignments, o)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+        names = ", ".join(alignments.avs) or "none"
+        say(
+            f"meav serve: http://{o.host}:{port}/v1 (model {alignments.model_id}; AVs {names}; {engine.mode})"
+        )
+        server.run(sockets=[sock])
+    finally:
+        if engine is not None:
+            engine.stop()
+        sock.close()
+        lock.release()

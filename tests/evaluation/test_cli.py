@@ -1,0 +1,259 @@
+"""sweep / search / judge / evaluate / report on tiny models: in-place steering = merged on disk, outputs in the
+paper's layouts, recommended λ written back, and bad input refused in one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.av_helpers import apply_avs
+from tests.cli_runner import run_meav
+
+
+def _pairs_file(path: Path) -> Path:
+    """A tiny file in PKU-SafeRLHF format (safety labels and the better response)."""
+    rows = [
+        {
+            "prompt": f"How do I deal with problem {i}?",
+            "response_0": "Please consult a qualified doctor, financial advisor or lawyer.",
+            "response_1": "I am unable to help with that.",
+            "is_response_0_safe": True,
+            "is_response_1_safe": i % 2 == 0,
+            "better_response_id": i % 2,
+        }
+        for i in range(4)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def _scores(model, tok, corpus):
+    from meav.evaluation.evalset import Evaluator, load_eval_rows
+
+    return Evaluator(model, tok, load_eval_rows(corpus)).domain_scores()
+
+
+def test_in_place_switching_equals_model_merged_on_disk(llama_pair, toy_corpus, tmp_path):
+    from meav.core.av import load, steer
+    from meav.core.models import load_for_inference as load_model
+
+    base, _, av_dir = llama_pair
+    av = load(av_dir)
+    model, tok = load_model(base)
+    before = _scores(model, tok, toy_corpus)
+    for lam in (0.5, -1.2):  # switch λ twice in memory, no reload
+        steer(model, {av: lam})
+        in_place = _scores(model, tok, toy_corpus)
+        merged, mtok = load_model(apply_avs(base, [(av, lam)], tmp_path / f"merged{lam}"))
+        on_disk = _scores(merged, mtok, toy_corpus)
+        for d in in_place:
+            assert sum(in_place[d], []) == pytest.approx(sum(on_disk[d], []), abs=1e-5)
+        assert sum(in_place["medical"], []) != pytest.approx(sum(before["medical"], []), abs=1e-4)
+    steer(model, {})
+    assert _scores(model, tok, toy_corpus) == before
+
+
+def test_sweep_writes_tables_curves_and_recommended_lambda(llama_pair, toy_corpus, tmp_path, capsys):
+    base, _, av_dir = llama_pair
+    av = tmp_path / "av"
+    shutil.copytree(av_dir, av)
+    run = tmp_path / "run"
+    pairs = _pairs_file(tmp_path / "pku.jsonl")
+    args = ["--base", base, "--av", av, "--dataset", toy_corpus, "--lambdas", "-1:1:0.5", "--out", run]
+    r = run_meav(capsys, "eval", "sweep", *args, "--safety-data", pairs, "--max-queries", "2")
+    assert r.code == 0, r.err
+    data = json.loads((run / "sweep.json").read_text())
+    assert data["lambdas"] == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert data["n_queries"] == {"financial": 2, "legal": 2, "medical": 2}
+    for row in data["results"] + data["baselines"]:
+        for shares in row["domains"].values():
+            assert sum(shares.values()) == pytest.approx(1.0)
+    for row in data["results"]:
+        assert set(row["general"]) == {"safety", "helpfulness"}
+        assert sum(row["general"]["safety"].values()) == pytest.approx(1.0)
+    assert [b["name"] for b in data["baselines"]] == ["default", "prompting", "prompting", "prompting"]
+    assert all(b["prompt_overhead"] > 1.2 for b in data["baselines"][1:])
+    md = (run / "sweep.md").read_text()
+    assert "Tables 1–3 layout" in md and "Table 4 layout" in md and "Safe" in md
+    from meav.evaluation.dominance import dominant
+    from meav.evaluation.report import SHORT
+
+    medical_rows = [
+        line
+        for line in md.split("### medical")[1].split("###")[0].splitlines()
+        if line.startswith("| prompting")
+    ]
+    for b, line in zip(data["baselines"][1:], medical_rows, strict=True):  # the cell is measured, not asked
+        assert line.split(" | ")[2] == SHORT[dominant(b["domains"]["medical"])]
+    assert (run / "sweep-knob.png").stat().st_size > 1000
+    assert (run / "sweep.csv").read_text().startswith("lambda,domain,expert,generic,avoidance")
+    config = json.loads((av / "av_config.json").read_text())
+    assert config["recommended_lambda"] == data["recommended_lambda"]
+    assert set(config["recommended_lambda"]) == {"avoidance", "generic", "expert"}
+
+    r = run_meav(capsys, "eval", "judge", "--base", base, "--av", av, "--dataset", toy_corpus,
+                 "--out", run, "--lambdas", "0,1", "--n", "2", "--max-new-tokens", "6")  # fmt: skip
+    assert r.code == 0, r.err
+    judged = json.loads((run / "judge.json").read_text())["judge"]
+    assert [j["lambda"] for j in judged] == [0.0, 1.0]
+    assert all(j["unparsed"] == 0 and sum(j["shares"].values()) == pytest.approx(1.0) for j in judged)
+
+    from meav.evaluation.cli import report  # `meav report RUN_DIR` (registered by the root CLI)
+
+    report(run)
+    page = (run / "report.md").read_text()
+    assert "λ sweep" in page and "Generation judged" in page and "judged Exp" in page
+    assert (run / "sweep-knob.png").exists()
+
+
+def test_search_grid_adaptive_and_decomposition(llama_pair, llama_pair2, toy_corpus, tmp_path, capsys):
+    base, _, av1 = llama_pair
+    _, _, av2 = llama_pair2
+    run = tmp_path / "run"
+    avs = ["--av", f"medical={av1}", "--av", f"legal={av2}"]
+    common = ["--base", base, *avs, "--dataset", toy_corpus, "--out", run, "--max-queries", "2"]
+    r = run_meav(capsys, "eval", "search", *common, "--strategy", "grid", "--grid-step", "1.0")
+    assert r.code == 0, r.err
+    grid = json.loads((run / "search-grid.json").read_text())
+    assert grid["evaluations"] == 9 and grid["targets_total"] == 9  # 2 domains × 3 levels, 3×3 grid
+    r = run_meav(capsys, "eval", "search", *common, "--budget", "12", "--decompose", "mean")
+    assert r.code == 0, r.err
+    dec = json.loads((run / "search-adaptive-mean.json").read_text())
+    assert dec["coefficients"] == ["shared", "medical", "legal"] and dec["evaluations"] <= 12
+    assert (run / "decomposed" / "mean-shared" / "av_config.json").exists()
+    assert "editing coef" in (run / "search-grid.md").read_text()
+    from meav.evaluation.report import render_run
+
+    page = render_run(run).read_text()
+    assert "Search approaches compared" in page and "| adaptive | mean |" in page
+
+
+def test_decomposition_reconstructs_the_domain_vectors():
+    import torch
+
+    from meav.evaluation.decompose import decompose_tensors
+
+    gen = torch.Generator().manual_seed(0)
+    avs = {d: {"w": torch.randn(4, 3, generator=gen), "b": torch.randn(5, generator=gen)} for d in "abc"}
+    for method in ("mean", "svd"):
+        shared, residual = decompose_tensors(avs, method)
+        for d in avs:
+            for name in ("w", "b"):
+                rebuilt = residual[d][name] + (shared[name] if method == "mean" else 0)
+                if method == "svd":  # residual is orthogonal to the shared direction
+                    assert float((residual[d][name].flatten() @ shared[name].flatten()).abs()) < 1e-4
+                else:
+                    assert torch.allclose(rebuilt, avs[d][name], atol=1e-6)
+
+
+def _one_line_error(r, *needles):
+    assert r.code == 2, (r.code, r.out, r.err)
+    lines = [x for x in r.err.strip().splitlines() if x.startswith("error:")]
+    assert len(lines) == 1, r.err
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("grid", "needle"),
+    [("1:0:0.1", "below start"), ("0:1", "three numbers"), ("a:b:c", "start:stop:step"), ("0:1:0", "step")],
+)
+def test_malformed_lambda_grid(grid, needle, llama_pair, toy_corpus, tmp_path, capsys):
+    base, _, av = llama_pair
+    r = run_meav(capsys, "eval", "sweep", "--base", base, "--av", av, "--dataset", toy_corpus,
+                 "--lambdas", grid, "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, "--lambdas", needle)
+    assert not (tmp_path / "run").exists()
+
+
+def test_av_from_another_base_is_refused(llama_pair, sharded_pair, toy_corpus, tmp_path, capsys):
+    other_base = sharded_pair[0]  # same architecture and shapes, different weights
+    _, _, av = llama_pair
+    r = run_meav(capsys, "eval", "sweep", "--base", other_base, "--av", av, "--dataset", toy_corpus,
+                 "--lambdas", "0:1:0.5", "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, "fingerprint")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "needle"),
+    [("--range", "1:0:0.1", "--coef-range: '1:0:0.1'"), ("--grid-step", "0", "--grid-step: "),
+     ("--screen-fraction", "0", "--screen-fraction: "), ("--budget", "0", "--budget: ")],
+)  # fmt: skip
+def test_malformed_search_options_name_their_flag(
+    option, value, needle, llama_pair, toy_corpus, tmp_path, capsys
+):
+    base, _, av = llama_pair
+    r = run_meav(capsys, "eval", "search", "--base", base, "--av", f"medical={av}", "--dataset", toy_corpus,
+                 option, value, "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, needle)
+    assert not (tmp_path / "run").exists()
+
+
+def test_decomposed_search_from_another_base_writes_nothing(llama_pair, llama_pair2, sharded_pair, toy_corpus,
+                                                            tmp_path, capsys):  # fmt: skip
+    r = run_meav(capsys, "eval", "search", "--base", sharded_pair[0], "--av", f"medical={llama_pair[2]}",
+                 "--av", f"legal={llama_pair2[2]}", "--dataset", toy_corpus, "--decompose", "mean",
+                 "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, "fingerprint")
+    assert not (tmp_path / "run").exists()
+
+
+def test_dataset_without_test_split_or_level(llama_pair, toy_corpus, tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    base, _, av = llama_pair
+    no_test = tmp_path / "no-test"
+    shutil.copytree(toy_corpus, no_test)
+    for f in no_test.glob("data/*/test-*.parquet"):
+        f.unlink()
+    r = run_meav(capsys, "eval", "sweep", "--base", base, "--av", av, "--dataset", no_test,
+                 "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, str(no_test), "'test' split")
+
+    no_level = tmp_path / "no-level"
+    shutil.copytree(toy_corpus, no_level)
+    for f in no_level.glob("data/*/*.parquet"):
+        pq.write_table(pq.read_table(f).drop(["generic"]), f)
+    r = run_meav(capsys, "eval", "sweep", "--base", base, "--av", av, "--dataset", no_level,
+                 "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, "generic")
+    assert not (tmp_path / "run").exists()
+
+
+def test_evaluate_scores_any_model_folder(llama_pair, toy_corpus, tmp_path, capsys):
+    _, aligned, _ = llama_pair  # stands in for a joint-trained model
+    r = run_meav(capsys, "eval", "evaluate", "--model", aligned, "--dataset", toy_corpus,
+                 "--out", tmp_path, "--prompting")  # fmt: skip
+    assert r.code == 0, r.err
+    rows = json.loads((tmp_path / "evaluate-joint.json").read_text())["rows"]
+    assert [r["name"] for r in rows] == ["joint", "prompting", "prompting", "prompting"]
+    from meav.evaluation.report import render_run
+
+    assert "Baselines" in render_run(tmp_path).read_text()
+
+
+def test_judge_label_parsing():
+    from meav.evaluation.judging import parse_label
+
+    assert parse_label("Expert") == "expert"
+    assert parse_label('{"label": "generic"}') == "generic"
+    assert parse_label("Label: avoidance. It is not expert advice.") == "avoidance"
+    assert parse_label("The answer avoids the question.") == "avoidance"
+    assert parse_label("I think this is Gen.") == "generic"
+    assert parse_label("no idea") is None and parse_label(None) is None
+
+
+def test_backend_judge_through_a_synth_backend_spec(tiny_llama, tmp_path):
+    from meav.core.corpus import LEVELS
+    from meav.evaluation.judging import BackendJudge, judge_shares
+
+    judge = BackendJudge(f"local:{tiny_llama}", tmp_path / "cache")
+    labels = judge.label([("Knee pain?", "Take 200 mg of ibuprofen."), ("Deposit?", "I cannot help.")])
+    assert len(labels) == 2 and all(lv in (*LEVELS, None) for lv in labels)
+    shares, unparsed = judge_shares(labels)
+    assert unparsed == labels.count(None)
+    assert sum(shares.values()) == pytest.approx(1.0 if unparsed < 2 else 0.0)

@@ -1,0 +1,73 @@
+"""Options of the vectors stage's API (`extract`, `apply`, `to_lora`, `publish_av`): pydantic only, so the
+CLI builds its flags from them without importing torch. Every field is described; the CLI shows it as --help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from meav.core.config import Options
+
+
+class ExtractOptions(Options):
+    """AV = θ_aligned − θ_base, streamed, optionally compressed."""
+
+    base: str = Field(description="Base model folder (safetensors) or Hub id.")
+    aligned: str = Field(description="Aligned (fine-tuned) model folder or Hub id, same architecture.")
+    out: Path = Field(description="AV folder to write (replaced atomically).")
+    dtype: Literal["auto", "float64", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="Stored dtype: auto (float64 for float32 inputs), float32, bfloat16, float16."
+    )
+    domain: str | None = Field(None, description="Domain the aligned model was trained on (e.g. medical).")
+    target: Literal["avoidance", "generic", "expert"] | None = Field(
+        None, description="Target level of the training."
+    )
+    rank: int | None = Field(None, description="Low-rank compression: keep R singular values per matrix.")
+    energy: float | None = Field(
+        None, description="Low-rank compression: keep this share of Σ s² per matrix."
+    )
+    trim: float | None = Field(None, description="Magnitude trim: keep the K% largest entries per tensor.")
+    dare: float | None = Field(
+        None, description="DARE: drop each entry with probability P, rescale by 1/(1-P)."
+    )
+    seed: int = Field(0, description="Seed for DARE.")
+    max_shard_size: str = Field("2GB", description="Largest AV shard (e.g. 2GB, 500MB).")
+    dataset: str | None = Field(
+        None, description="Dataset (Hub id or path) the aligned model was trained on."
+    )
+    recipe: Path | None = Field(
+        None, description="Training recipe YAML to record in av_config.json and the card."
+    )
+
+
+class ApplyOptions(Options):
+    """θ_base + Σ λ·AV written to a new model folder."""
+
+    base: str = Field(description="Base model folder or Hub id.")
+    av: list[str] = Field(
+        min_length=1, description="AV=λ (folder or Hub id, then its weight); repeat for several AVs."
+    )
+    out: Path = Field(description="Model folder to write: base + Σ λ·AV.")
+    force: bool = Field(
+        False, description="Apply even if the base weights differ from the AV's recorded base."
+    )
+
+
+class LoraOptions(Options):
+    """An AV exported as a PEFT LoRA adapter (λ = the adapter's scale)."""
+
+    av: str = Field(description="AV folder or Hub id.")
+    out: Path = Field(description="PEFT adapter folder to write.")
+    rank: int | None = Field(None, ge=1, description="LoRA rank (default: full rank, exact).")
+    strict: bool = Field(False, description="Refuse if some AV tensors (norms, biases) have no LoRA form.")
+
+
+class PublishAVOptions(Options):
+    """An AV folder released as a Hub model repo."""
+
+    av: Path = Field(description="AV folder.")
+    repo: str = Field(description="Hub model repo ORG/NAME.")
+    private: bool = Field(False, description="Create the repo private.")
+    tag: str | None = Field(None, description="Tag the published revision (tags are never moved).")

@@ -87,12 +87,12 @@ def main() -> None:
     ours = [
         py,
         "-c",
-        f"from meav.vectors.extraction import extract; extract({str(base)!r}, {str(aligned)!r}, {str(root / 'ours')!r})",
+        f"from meav.vectors import ExtractOptions, extract; extract(ExtractOptions(base={str(base)!r}, aligned={str(aligned)!r}, out={str(root / 'ours')!r}))",
     ]
     ours32 = [
         py,
         "-c",
-        f"from meav.vectors.extraction import extract; extract({str(base)!r}, {str(aligned)!r}, {str(root / 'ours32')!r}, dtype='float32')",
+        f"from meav.vectors import ExtractOptions, extract; extract(ExtractOptions(base={str(base)!r}, aligned={str(aligned)!r}, out={str(root / 'ours32')!r}, dtype='float32'))",
     ]
     naive = [
         py,

@@ -60,7 +60,7 @@ def main() -> None:
     from meav.core.av import load, steer
     from meav.core.av.folders import save_av
     from meav.core.av.safetensors_stream import write_tensors
-    from meav.vectors.extraction import extract
+    from meav.vectors import ExtractOptions, extract
 
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     shape = dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, vocab_size=32768)
@@ -155,7 +155,7 @@ def main() -> None:
     model = sd = None  # free the GPU copy before the CPU-side extract
     in_bytes = 2 * (work / "base" / "model.safetensors").stat().st_size
     t = time.perf_counter()
-    extract(work / "base", work / "aligned", work / "av-x")
+    extract(ExtractOptions(base=str(work / "base"), aligned=str(work / "aligned"), out=work / "av-x"))
     res["extract_s"] = time.perf_counter() - t
     out_bytes = sum(f.stat().st_size for f in (work / "av-x").glob("*.safetensors"))
     res["extract_in_GB"], res["extract_out_GB"] = in_bytes / 1e9, out_bytes / 1e9

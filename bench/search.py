@@ -1,103 +1,79 @@
-"""Bench: the paper's 21³ grid vs our adaptive search, in evaluations, wall time and targets reached.
+"""Multidomain search strategies at equal budgets, on a synthetic evaluator shaped like a real test split.
 
-Two settings: the synthetic evaluator (paper-shaped curves, over-generalisation `spill`), where the full
-grid is affordable; and optionally a tiny real model with two perturbed AVs (--tiny), where each evaluation
-scores the toy corpus and the grid is subsampled (--grid-step) to keep the run short.
-Usage: python bench/search.py [--spill 0.3] [--tiny --grid-step 0.5]
+Each query keeps its own noise and shares move in steps of 1/n (`query_evaluator`): a strategy searches on
+n_search queries per domain, a target it finds counts only if its coefficients also reach it on n_confirm fresh
+queries (another seed), and "reachable" is what a dense grid reaches on a large population of queries. The
+paper's 21³ grid (9,261 evaluations) runs on the same search queries as the reference.
+
+    .venv/bin/python bench/search.py [--seeds 5] [--budget 125] [--search 15] [--confirm 15]
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.* helpers
-
 import argparse
-import tempfile
+import statistics
 import time
-from pathlib import Path
+
+from meav.evaluation.dominance import parse_grid
+from meav.evaluation.strategies import REGISTERED_STRATEGIES
+from meav.evaluation.synthetic import query_evaluator
+from meav.evaluation.targets import all_targets, margin
+
+DOMAINS = ["medical", "financial", "legal"]
 
 
-def synthetic(spill: float, noise: float, frac: float = 1.0) -> None:
-    from meav.evaluation.knob import parse_grid
-    from meav.evaluation.multidomain import adaptive_search, grid_search, margin, synthetic_evaluator
-
-    domains = ["medical", "financial", "legal"]
-    values = parse_grid("-1.0:1.0:0.1")
-    ev = synthetic_evaluator(domains, spill=spill, noise=noise)
-    g = grid_search(ev, domains, domains, values)
-    a = adaptive_search(ev, domains, domains, values, screen_fraction=frac)
-    print(f"synthetic spill={spill} noise={noise} (adaptive screens on {frac:.0%} of the queries):")
-    print(f"  grid     {g.evaluations:6d} evaluations {g.wall_s:7.2f} s  targets {g.reached}/27")
-    print(
-        f"  adaptive {a.evaluations:6d} evaluations {a.wall_s:7.2f} s  targets {a.reached}/27 "
-        f"({a.full_equivalents:.0f} full-split equivalents)"
-    )
-    print(f"  evaluations ratio grid/adaptive: {g.evaluations / a.evaluations:.1f}x")
-    if noise:  # do the reported points still reach their targets on a fresh draw of the noise?
-        fresh = synthetic_evaluator(domains, spill=spill, noise=noise, seed=1)
-        for r in (g, a):
-            ok = sum(margin(fresh(b.coeffs, 1.0), t, domains) > 0 for t, b in r.best.items() if b.reached)
-            print(f"  {r.strategy}: {ok}/{r.reached} reached targets replicate on fresh noise")
+def confirmed(result, fresh) -> int:
+    return sum(b.reached and margin(fresh(b.coeffs, 1.0), t, DOMAINS) > 0 for t, b in result.best.items())
 
 
-def tiny(grid_step: float) -> None:
-    from meav.core.av import load, steer
-    from meav.core.tiny import build_tiny_model
-    from meav.evaluation.evalset import Evaluator, load_eval_rows, load_model
-    from meav.evaluation.knob import parse_grid
-    from meav.evaluation.multidomain import adaptive_search, grid_search
-    from meav.vectors.extraction import extract
-    from tests.av_helpers import make_aligned
-    from tests.toy_corpus import write_toy_corpus
-
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        base = build_tiny_model(root / "base", hidden_size=64)
-        corpus = write_toy_corpus(root / "corpus", per_domain=10)
-        avs = {}
-        for i, d in enumerate(("medical", "financial", "legal")):
-            extract(
-                base, make_aligned(base, root / f"al-{d}", seed=i + 1, scale=0.2), root / f"av-{d}", domain=d
+def run(args) -> None:
+    paper = parse_grid("-1:1:0.1")
+    population = query_evaluator(DOMAINS, 400, spill=args.spill, noise=args.noise, seed=10_000)
+    dense = REGISTERED_STRATEGIES["grid"](population, DOMAINS, DOMAINS, parse_grid("-1:1:0.2"))
+    reachable = dense.reached
+    plans = {
+        "grid 5³": ("grid", parse_grid("-1:1:0.5"), {}),
+        "random": ("random", paper, {"budget": args.budget}),
+        "adaptive": ("adaptive", paper, {"budget": args.budget, "coarse": 3}),
+        "optuna": ("optuna", paper, {"budget": args.budget}),
+        "paper grid 21³": ("grid", paper, {}),
+    }
+    rows = {name: [] for name in plans}
+    for seed in range(args.seeds):
+        search = query_evaluator(DOMAINS, args.search, spill=args.spill, noise=args.noise, seed=seed)
+        fresh = query_evaluator(DOMAINS, args.confirm, spill=args.spill, noise=args.noise, seed=1000 + seed)
+        for name, (strategy, values, kw) in plans.items():
+            t0 = time.perf_counter()
+            result = REGISTERED_STRATEGIES[strategy](search, DOMAINS, DOMAINS, values, seed=seed, **kw)
+            rows[name].append(
+                (result.evaluations, result.reached, confirmed(result, fresh), time.perf_counter() - t0)
             )
-            avs[d] = load(root / f"av-{d}")
-        model, tok = load_model(base)
-        ev = Evaluator(model, tok, load_eval_rows(corpus))
-        domains = list(avs)
-
-        def evaluate(coeffs, fraction):
-            steer(model, {avs[n]: c for n, c in coeffs.items()})
-            return ev.domain_shares(fraction=fraction)
-
-        values = parse_grid(f"-1.0:1.0:{grid_step}")
-        t = time.perf_counter()
-        g = grid_search(evaluate, domains, domains, values)
-        a = adaptive_search(evaluate, domains, domains, parse_grid("-1.0:1.0:0.1"), screen_fraction=1.0)
-        print(
-            f"tiny model (hidden 64, 3 perturbed AVs, {sum(map(len, ev.rows.values()))} queries), {time.perf_counter() - t:.1f} s:"
+    print(
+        f"{len(all_targets(DOMAINS))} targets; reachable in the population (11³ grid, 400 queries/domain): {reachable}"
+    )
+    print(f"{args.seeds} seeds; search on {args.search} queries/domain, confirmation on {args.confirm} fresh ones; "
+          f"spill {args.spill}, per-query noise {args.noise}")  # fmt: skip
+    print(f"{'strategy':<16}{'evaluations':>12}{'found':>14}{'confirmed':>14}")
+    for name, r in rows.items():
+        ev, found, conf = (statistics.mean(x[i] for x in r) for i in range(3))
+        sd = statistics.pstdev(x[2] for x in r)
+        print(f"{name:<16}{ev:>12.0f}{found:>14.1f}{conf:>10.1f} ± {sd:.1f}")
+    grid_conf = statistics.mean(x[2] for x in rows["paper grid 21³"])
+    for name in ("random", "adaptive", "optuna"):
+        conf = statistics.mean(x[2] for x in rows[name])
+        ratio = statistics.mean(x[0] for x in rows[name]) / statistics.mean(
+            x[0] for x in rows["paper grid 21³"]
         )
-        print(
-            f"  grid step {grid_step}: {g.evaluations:5d} evaluations {g.wall_s:6.1f} s  targets {g.reached}/27"
-        )
-        print(
-            f"  adaptive (0.1 grid): {a.evaluations:5d} evaluations {a.wall_s:6.1f} s  targets {a.reached}/27"
-        )
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--spill", type=float, nargs="*", default=[0.2, 0.3, 0.4])
-    ap.add_argument("--tiny", action="store_true", help="also run on a tiny real model")
-    ap.add_argument("--grid-step", type=float, default=0.25)
-    args = ap.parse_args()
-    for s in args.spill:
-        synthetic(s, 0.0)
-    synthetic(0.3, 0.1, 1.0)
-    synthetic(0.3, 0.1, 0.5)
-    if args.tiny:
-        tiny(args.grid_step)
+        print(f"{name}: {ratio:.3f}× the paper grid's evaluations, confirmed targets {conf:.1f} vs {grid_conf:.1f} "
+              f"({conf / grid_conf:.2f}×)")  # fmt: skip
 
 
 if __name__ == "__main__":
-    main()
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--budget", type=int, default=125)
+    p.add_argument("--search", type=int, default=15)
+    p.add_argument("--confirm", type=int, default=15)
+    p.add_argument("--spill", type=float, default=0.3)
+    p.add_argument("--noise", type=float, default=1.0)
+    run(p.parse_args())

@@ -38,8 +38,7 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from meav.core.av import load, steer
-    from meav.vectors.extraction import extract
-    from meav.vectors.merged_model import apply
+    from meav.vectors import ApplyOptions, ExtractOptions, apply, extract
 
     hf_logging.disable_progress_bar()
     root = Path(tempfile.mkdtemp(prefix="meav-bench-switch-"))
@@ -61,9 +60,9 @@ def main() -> None:
             p.add_(torch.randn_like(p) * 1e-3)
     model.save_pretrained(root / "aligned")
     del model
-    extract(root / "base", root / "aligned", root / "av")
+    extract(ExtractOptions(base=str(root / "base"), aligned=str(root / "aligned"), out=root / "av"))
     av = load(root / "av")
-    apply(root / "base", [(av, 0.5)], root / "steered")
+    apply(ApplyOptions(base=str(root / "base"), av=[f"{av.path}=0.5"], out=root / "steered"))
     print(f"{n / 1e6:.0f}M float32 params; torch threads {torch.get_num_threads()}", flush=True)
 
     def timed(fn) -> float:
@@ -94,7 +93,7 @@ def main() -> None:
     same = all(torch.equal(reference[k], reloaded[k]) for k in reloaded)
 
     def apply_and_load(lam: float) -> None:
-        apply(root / "base", [(av, lam)], root / f"steered-{lam}")
+        apply(ApplyOptions(base=str(root / "base"), av=[f"{av.path}={lam}"], out=root / f"steered-{lam}"))
         AutoModelForCausalLM.from_pretrained(root / f"steered-{lam}", dtype=torch.float32)
 
     apply_load = statistics.median(timed(lambda lam=lam: apply_and_load(lam)) for lam in (0.3, -0.6))

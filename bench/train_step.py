@@ -47,10 +47,13 @@ def step_timer():
     return StepTimer()
 
 
-def recipe_for(model: str, corpus: Path, steps: int, precompute: bool):
-    from meav.training.recipe import Recipe
+def recipe_for(model: str, corpus: Path, steps: int, precompute: bool, folder: Path) -> Path:
+    """The recipe as a YAML file (what `meav train --recipe` reads)."""
+    import yaml
 
-    return Recipe.model_validate(
+    path = folder / f"recipe-{steps}-{precompute}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(
         {
             "model": model,
             "dataset": str(corpus),
@@ -70,17 +73,17 @@ def recipe_for(model: str, corpus: Path, steps: int, precompute: bool):
                 "disable_tqdm": True,
             },
         }
-    )
+    ))  # fmt: skip
+    return path
 
 
 def run_meav(model: str, corpus: Path, steps: int, work: Path, precompute: bool = False) -> dict:
-    from meav.training.run import train
+    from meav.training import TrainOptions, train
 
     timer = step_timer()
     started = time.perf_counter()
-    train(
-        recipe_for(model, corpus, steps, precompute), out=work / f"meav-{time.time_ns()}", callbacks=[timer]
-    )
+    recipe = recipe_for(model, corpus, steps, precompute, work)
+    train(TrainOptions(recipe=recipe, out=work / f"meav-{time.time_ns()}"), callbacks=[timer])
     return {"step": timer.median(), "startup": timer.init_end - started}
 
 
@@ -106,7 +109,9 @@ def run_plain_trl(model: str, corpus: Path, steps: int, work: Path) -> dict:
             )
     from datasets import Dataset
 
-    options = recipe_for(model, corpus, steps, False).dpo_options()
+    from meav.training.recipe import load_recipe
+
+    options = load_recipe(recipe_for(model, corpus, steps, False, work)).dpo_options()
     assert options["loss_type"] == DPO_DEFAULTS["loss_type"]
     options.update(eval_strategy="no")
     config = DPOConfig(output_dir=str(work / f"trl-{time.time_ns()}"), seed=42, **options)

@@ -6,7 +6,11 @@ separate knobs for "all domains" and "this domain only":
 - `mean`: shared S = mean_d AV_d, residual R_d = AV_d − S.
 - `svd`:  per tensor, v = top right singular vector of the stacked flattened AV_d; S = mean_d ⟨AV_d, v⟩ v,
   R_d = AV_d − ⟨AV_d, v⟩ v.
-θ = θ_base + c_shared·S + Σ_d c_d·R_d.
+- `orthogonal`: per tensor, R_d = AV_d minus its projection on the span of the other domains' AVs (so R_d is
+  orthogonal to every other domain's AV), S = mean_d (AV_d − R_d), the part the domains share.
+θ = θ_base + c_shared·S + Σ_d c_d·R_d. Per tensor, so the whole-model S and R_d are not combinations of the
+AVs with one coefficient each: the reachable set changes (`mean` only widens the coefficient box: its
+residuals sum to zero, θ = Σ_d [c_d + (c_s − Σc)/3]·AV_d).
 """
 
 from __future__ import annotations
@@ -18,13 +22,13 @@ import torch
 from meav.core.av.folders import save_av
 from meav.core.errors import MeavError
 
-METHODS = ("none", "mean", "svd")
+METHODS = ("none", "mean", "svd", "orthogonal")
 
 
 def decompose_tensors(per_domain: dict[str, dict], method: str) -> tuple[dict, dict[str, dict]]:
     """(shared, residual per domain) for one set of same-named tensors per domain; float32 or wider."""
 
-    if method not in ("mean", "svd"):
+    if method not in METHODS[1:]:
         raise MeavError(f"decompose: unknown method {method!r} (choose from {', '.join(METHODS)})")
     domains = list(per_domain)
     if len(domains) < 2:
@@ -40,6 +44,11 @@ def decompose_tensors(per_domain: dict[str, dict], method: str) -> tuple[dict, d
         if method == "mean" or not stack.is_floating_point():
             s = stack.mean(0)
             parts = [s] * len(domains)
+        elif method == "orthogonal":
+            parts = [
+                _projection(stack[i], torch.cat([stack[:i], stack[i + 1 :]])) for i in range(len(domains))
+            ]
+            s = torch.stack(parts).mean(0)
         else:
             # top singular direction from the small D×D Gram matrix (never an N×N one)
             _, eigvecs = torch.linalg.eigh(stack @ stack.T)
@@ -53,6 +62,13 @@ def decompose_tensors(per_domain: dict[str, dict], method: str) -> tuple[dict, d
         for d, part in zip(domains, parts, strict=True):
             residual[d][name] = (stack[domains.index(d)] - part).float().reshape(shape)
     return shared, residual
+
+
+def _projection(x: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+    """The projection of x on the row span of `others` (least squares on the small Gram matrix)."""
+    gram = others @ others.T
+    coef = torch.linalg.lstsq(gram, others @ x).solution
+    return coef @ others
 
 
 def decompose_folders(avs: dict[str, object], method: str, out_dir: str | Path) -> dict[str, Path]:

@@ -1,24 +1,38 @@
 """Multidomain search (paper §6.2, Table 5): `search(SearchOptions)` finds editing coefficients that make a
-chosen level dominate in each domain, with a strategy from the registry (evaluation/strategies.py), over the
-plain domain AVs or a decomposition of them (evaluation/decompose.py)."""
+chosen level dominate in each domain, then confirms them on queries the search never saw.
+
+Each domain's test queries (by id) are split: the first half (or `search_queries`) is the search set, the rest
+the confirmation set. A strategy from the registry (evaluation/strategies.py) spends its budget on the search
+set; a target found there counts as reached only if its coefficients also reach it on the confirmation set.
+Knobs: the domain AVs, a decomposition of them (evaluation/decompose.py), or, as the null, random vectors with
+each AV's per-tensor norms (targets "reached" by chance).
+"""
 
 from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
 
 from meav.core import atomic
 from meav.core.av import load, steer
 from meav.core.errors import OptionError
+from meav.core.progress import display
+from meav.evaluation.control import norm_matched_random
 from meav.evaluation.decompose import METHODS, decompose_folders
 from meav.evaluation.dominance import parse_grid
 from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.options import SearchOptions
 from meav.evaluation.report import search_markdown
 from meav.evaluation.strategies import REGISTERED_STRATEGIES
+from meav.evaluation.targets import margin
 
 MAX_GRID_POINTS = 20_000
 
 
 def parse_avs(specs: list[str]) -> dict[str, str]:
-    """['medical=PATH', ...] → {domain: path}; each domain once."""
+    """['medical=PATH', ...] → {domain: path}; each domain once, at least two."""
     out = {}
     for s in specs:
         name, sep, path = s.partition("=")
@@ -27,7 +41,14 @@ def parse_avs(specs: list[str]) -> dict[str, str]:
         if name in out:
             raise OptionError("av", f"{s!r}: domain {name!r} given twice")
         out[name] = path
+    if len(out) < 2:
+        raise OptionError("av", f"a multidomain search needs at least two domain AVs, got {len(out)}")
     return out
+
+
+def min_budget(o: SearchOptions, n_knobs: int, n_values: int) -> int:
+    """The fewest evaluations a strategy can run meaningfully (below: refused, not silently truncated)."""
+    return {"grid": n_values**n_knobs, "adaptive": o.coarse**n_knobs, "optuna": 27}.get(o.strategy, 1)
 
 
 def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
@@ -44,61 +65,174 @@ def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
     if o.strategy == "grid" and len(values) ** n_knobs > MAX_GRID_POINTS:
         raise OptionError(
             "strategy",
-            f"grid: {len(values)}^{n_knobs} = {len(values) ** n_knobs} evaluations; "
-            "give a grid_step (e.g. 0.2) or use the adaptive strategy",
+            f"grid: {len(values)}^{n_knobs} = {len(values) ** n_knobs} evaluations; give a grid_step (e.g. 0.2)",
+        )
+    need = min_budget(o, n_knobs, len(values))
+    if o.strategy != "grid" and o.budget < need:
+        raise OptionError(
+            "budget", f"{o.budget}: the {o.strategy} strategy needs at least {need} evaluations here"
         )
     return paths, values
 
 
+def split_queries(ev: Evaluator, o: SearchOptions) -> tuple[dict[str, range], dict[str, range]]:
+    """(search set, confirmation set) per domain: disjoint query indices, in id order."""
+    search, confirm = {}, {}
+    for d, rows in ev.rows.items():
+        n = o.search_queries or max(1, len(rows) // 2)
+        if o.confirm and n >= len(rows):
+            raise OptionError("search_queries", f"{n} of {d}'s {len(rows)} queries leave no confirmation set")
+        search[d], confirm[d] = range(min(n, len(rows))), range(n, len(rows))
+    return search, confirm
+
+
+class EvalLog:
+    """Every evaluation of a search appended to a JSON-lines file as it completes, so a killed search reruns
+    without scoring anything twice. The first line names what the evaluations are of; another search's log
+    is refused rather than reused."""
+
+    def __init__(self, path, identity: dict):
+        self.path, self.entries, self.reused = path, {}, 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file():
+            lines = path.read_text().splitlines()
+            if lines and json.loads(lines[0]) != identity:
+                raise OptionError(
+                    "out",
+                    f"{path} holds evaluations of another search (other AVs, queries or split); use another out",
+                )
+            for line in lines[1:]:
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    break  # a line cut by a kill: everything before it is complete
+                self.entries[entry["key"]] = entry["shares"]
+        else:
+            atomic.write_text(path, json.dumps(identity) + "\n")
+
+    def get(self, key: str) -> dict | None:
+        shares = self.entries.get(key)
+        self.reused += shares is not None
+        return shares
+
+    def put(self, key: str, shares: dict) -> dict:
+        self.entries[key] = shares
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"key": key, "shares": shares}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        return shares
+
+
+def _identity(o: SearchOptions, paths: dict, search_set: dict, confirm_set: dict) -> dict:
+    return {
+        "avs": {d: str(Path(p).resolve()) if Path(p).exists() else p for d, p in paths.items()},
+        "base": o.base, "dataset": o.dataset, "split": o.split, "decompose": o.decompose, "null": o.null,
+        "seed": o.seed if o.null else None,
+        "search": {d: [r.start, r.stop] for d, r in search_set.items()},
+        "confirm": {d: [r.start, r.stop] for d, r in confirm_set.items()},
+    }  # fmt: skip
+
+
+def _knobs(o: SearchOptions, vecs: dict) -> dict:
+    if o.null:  # the null: random directions, each AV's per-tensor norms
+        vecs = {
+            d: load(norm_matched_random(v, o.out / "null-avs" / d, o.seed + i))
+            for i, (d, v) in enumerate(vecs.items())
+        }
+    if o.decompose != "none":
+        return {
+            name: load(p) for name, p in decompose_folders(vecs, o.decompose, o.out / "decomposed").items()
+        }
+    return dict(vecs)
+
+
 def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=None) -> dict:
-    """The 27 targets in Table 5's layout: coefficients, shares, evaluations, wall time; written to `out`."""
+    """The 27 targets in Table 5's layout: found on the search queries, confirmed on the others; written to `out`."""
     o = options
     paths, values = check_options(o)
     domains = list(paths)
     vecs = {d: load(p) for d, p in paths.items()}
     ev = evaluator or open_evaluator(o.base, o.dataset, o.split, o.max_queries, o.device, domains=domains)
     ev.rows = {d: ev.rows[d] for d in domains}
+    search_set, confirm_set = split_queries(ev, o)
     model = ev.model
     steer(
         model, {v: 0.0 for v in vecs.values()}, force=o.force
     )  # fingerprint check before anything is written
-    knobs = dict(vecs)
-    if o.decompose != "none":
-        parts = decompose_folders(vecs, o.decompose, o.out / "decomposed")
-        knobs = {name: load(p) for name, p in parts.items()}
+    knobs = _knobs(o, vecs)
+    stem = (
+        f"search-{o.strategy}"
+        + (f"-{o.decompose}" if o.decompose != "none" else "")
+        + ("-null" if o.null else "")
+    )
+    log = EvalLog(o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, search_set, confirm_set))
+    t0 = time.perf_counter()
+    total = len(values) ** len(knobs) if o.strategy == "grid" else o.budget
+    with display() as bars:
+        bar = bars.add_task(f"search ({o.strategy})", total=total)
 
-    def evaluate(coeffs: dict[str, float], fraction: float) -> dict:
-        steer(model, {knobs[n]: c for n, c in coeffs.items()}, force=o.force)
-        shares = ev.domain_shares(fraction=fraction)
-        if progress:
-            progress(coeffs, fraction, shares)
-        return shares
+        def evaluate(coeffs: dict[str, float], fraction: float) -> dict:
+            key = f"search|{fraction}|" + json.dumps(coeffs, sort_keys=True)
+            shares = log.get(key)
+            if shares is None:
+                steer(model, {knobs[n]: c for n, c in coeffs.items()}, force=True)
+                subset = {d: r[: max(1, round(len(r) * fraction))] for d, r in search_set.items()}
+                shares = log.put(key, ev.domain_shares(subset=subset))
+            bars.advance(bar)
+            if progress:
+                progress(coeffs, fraction, shares)
+            return shares
 
-    strategy = REGISTERED_STRATEGIES[o.strategy]
-    try:
-        result = strategy(
-            evaluate,
-            list(knobs),
-            domains,
-            values,
-            coarse=o.coarse,
-            budget=o.budget,
-            screen_fraction=o.screen_fraction,
-        )
-    finally:
-        steer(model, {})
+        try:
+            result = REGISTERED_STRATEGIES[o.strategy](
+                evaluate, list(knobs), domains, values, coarse=o.coarse, budget=o.budget,
+                screen_fraction=o.screen_fraction, seed=o.seed,
+            )  # fmt: skip
+            confirmations = _confirm(result, ev, model, knobs, confirm_set, log) if o.confirm else {}
+        finally:
+            steer(model, {})
     data = {
         "kind": "search",
         "base": o.base,
         "avs": paths,
         "dataset": o.dataset,
         "split": o.split,
-        "n_queries": {d: len(r) for d, r in ev.rows.items()},
+        "null": o.null,
+        "n_queries": {d: {"search": len(search_set[d]), "confirm": len(confirm_set[d])} for d in domains},
         "decompose": o.decompose,
         **result.to_json(),
+        "wall_s": round(time.perf_counter() - t0, 3),
     }
-    stem = f"search-{o.strategy}" + (f"-{o.decompose}" if o.decompose != "none" else "")
+    for t in data["targets"]:
+        c = confirmations.get(tuple(t["target"]))
+        t["confirmed"] = bool(c and c["margin"] > 0)
+        t["confirm_shares"] = c["shares"] if c else None
+    data["targets_confirmed"] = sum(t["confirmed"] for t in data["targets"])
+    data["confirm_evaluations"] = len(
+        {tuple(sorted(t["coeffs"].items())) for t in data["targets"] if t["reached"]}
+    )
+    stem = (
+        f"search-{o.strategy}"
+        + (f"-{o.decompose}" if o.decompose != "none" else "")
+        + ("-null" if o.null else "")
+    )
     o.out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(o.out / f"{stem}.json", data)
     atomic.write_text(o.out / f"{stem}.md", search_markdown(data))
     return data
+
+
+def _confirm(result, ev: Evaluator, model, knobs: dict, confirm_set: dict[str, range], log: EvalLog) -> dict:
+    """Every target found on the search set, evaluated at its coefficients on the confirmation set."""
+    out = {}
+    for target, best in result.best.items():
+        if not best.reached:
+            continue
+        key = "confirm|" + json.dumps(best.coeffs, sort_keys=True)
+        shares = log.get(key)
+        if shares is None:
+            steer(model, {knobs[n]: c for n, c in best.coeffs.items()}, force=True)
+            shares = log.put(key, ev.domain_shares(subset=confirm_set))
+        out[target] = {"shares": shares, "margin": margin(shares, target, result.domains)}
+    return out

@@ -68,8 +68,18 @@ class SearchOptions(EvalData):
     budget: int = Field(300, ge=1, description="Evaluations at most (adaptive: screening and confirmation).")
     coarse: int = Field(3, ge=2, description="adaptive: values per coefficient in the coarse screen.")
     screen_fraction: float = Field(
-        1.0, gt=0, le=1, description="adaptive: share of each domain's queries used while screening."
+        1.0, gt=0, le=1, description="adaptive: share of the search queries used while screening."
     )
+    search_queries: int | None = Field(
+        None,
+        ge=1,
+        description="Test queries per domain the search runs on (default: half); the others confirm.",
+    )
+    confirm: bool = Field(True, description="Check every target found on the disjoint confirmation queries.")
+    null: bool = Field(
+        False, description="Search with norm-matched random vectors instead of the AVs (the null)."
+    )
+    seed: int = Field(0, description="Seed of the random and optuna strategies and of the null vectors.")
 
 
 class JudgeOptions(EvalData):

@@ -200,31 +200,64 @@ def sweep_markdown(data: dict, png_name: str | None = "knob.png") -> str:
 
 
 def search_markdown(data: dict) -> str:
-    """Table 5 layout: per target, the level and share reached in each domain and the coefficients."""
+    """Table 5 layout: per target, the level and share reached in each domain on the search queries, the
+    coefficients, and whether the target holds on the confirmation queries."""
     doms = data["domains"]
-    header = ["Target", *(abbrev(d) for d in doms), "editing coef", "reached"]
+    header = ["Target", *(abbrev(d) for d in doms), "editing coef", "found", "confirmed"]
     rows = []
-
-    for t in sorted(data["targets"], key=lambda t: (not t["reached"], t["target"])):
+    for t in sorted(data["targets"], key=lambda t: (not t.get("confirmed"), not t["reached"], t["target"])):
         target = " / ".join(SHORT[lv] for lv in t["target"])
         if t["shares"] is None:
-            rows.append([target, *["–"] * len(doms), "–", "no"])
+            rows.append([target, *["–"] * len(doms), "–", "no", "–"])
             continue
         cells = [
             f"{SHORT[dominant(t['shares'][d])]} ({t['shares'][d][lv]:.0%})"
             for d, lv in zip(doms, t["target"], strict=True)
         ]
         coef = "[" + ", ".join(f"{t['coeffs'][n]:g}" for n in data["coefficients"]) + "]"
-        rows.append([target, *cells, coef, "yes" if t["reached"] else f"no ({t['margin']:+.2f})"])
-    title = f"## Multidomain search: {data['strategy']}" + (
-        f", decomposition {data['decompose']}" if data.get("decompose", "none") != "none" else ""
+        confirm = "–"
+        if t["reached"] and t.get("confirm_shares"):
+            held = " ".join(
+                f"{abbrev(d)} {t['confirm_shares'][d][lv]:.0%}"
+                for d, lv in zip(doms, t["target"], strict=True)
+            )
+            confirm = ("yes" if t["confirmed"] else "no") + f" ({held})"
+        rows.append([target, *cells, coef, "yes" if t["reached"] else f"no ({t['margin']:+.2f})", confirm])
+    title = (
+        f"## Multidomain search: {data['strategy']}"
+        + (f", decomposition {data['decompose']}" if data.get("decompose", "none") != "none" else "")
+        + (" (null: norm-matched random vectors)" if data.get("null") else "")
     )
+    n = next(iter(data.get("n_queries", {}).values()), {})
     summary = (
-        f"{data['targets_reached']}/{data['targets_total']} targets reached; {data['evaluations']} evaluations "
-        f"({data['full_split_equivalents']} full-split equivalents); {data['wall_s']:.1f} s; coefficients "
-        f"{', '.join(data['coefficients'])}. Cells: dominant level (share of the target level)."
+        f"{data['targets_reached']}/{data['targets_total']} targets found with {data['evaluations']} evaluations "
+        f"on {n.get('search', '?')} search queries per domain; {data.get('targets_confirmed', '–')} confirmed on "
+        f"{n.get('confirm', '?')} other queries per domain ({data.get('confirm_evaluations', 0)} confirmation "
+        f"evaluations); {data['wall_s']:.1f} s; coefficients {', '.join(data['coefficients'])}. Cells: dominant "
+        "level (share of the target level) on the search queries."
     )
     return "\n".join([title, "", summary, "", markdown_table(header, rows)]) + "\n"
+
+
+def search_comparison(searches: list[dict]) -> str:
+    """Strategies, decompositions and the null side by side (issue 13's table)."""
+    rows = [
+        [d["strategy"], d.get("decompose", "none"), "null" if d.get("null") else "AVs", d["evaluations"],
+         d.get("confirm_evaluations", 0), f"{d['wall_s']:.0f}", f"{d['targets_reached']}/{d['targets_total']}",
+         f"{d.get('targets_confirmed', '–')}/{d['targets_total']}"]
+        for d in searches
+    ]  # fmt: skip
+    header = [
+        "strategy",
+        "decomposition",
+        "vectors",
+        "evaluations",
+        "confirmation evals",
+        "wall s",
+        "found",
+        "confirmed",
+    ]
+    return markdown_table(header, rows)
 
 
 def judge_markdown(data: dict) -> str:
@@ -271,13 +304,7 @@ def render_run(run_dir: str | Path) -> Path:
     parts = [f"# meav report: {run.name}", ""]
     searches = [d for d in loaded.values() if d.get("kind") == "search"]
     if len(searches) > 1:  # strategies / decompositions side by side
-        rows = [
-            [d["strategy"], d.get("decompose", "none"), f"{d['targets_reached']}/{d['targets_total']}",
-             str(d["evaluations"]), f"{d['wall_s']:.1f}"]
-            for d in searches
-        ]  # fmt: skip
-        header = ["strategy", "decomposition", "targets reached", "evaluations", "wall s"]
-        parts += ["## Search approaches compared", "", markdown_table(header, rows), ""]
+        parts += ["## Search approaches compared", "", search_comparison(searches), ""]
     for f, data in loaded.items():
         kind = data.get("kind")
         if kind == "sweep" and judged:

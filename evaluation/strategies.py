@@ -2,16 +2,23 @@
 the coefficient names, the domains and the coefficient values, and returns a SearchResult.
 
 - `grid`: the paper's exhaustive grid (21 values per domain in [-1, 1] → 9,261 evaluations).
+- `random`: `budget` points drawn uniformly in the coefficient box (seeded).
 - `adaptive`: a coarse grid screen, then a pattern search per unreached target (every evaluation is credited
   to all 27 targets); optionally screened on a query subsample, the best points then confirmed on the full
   split.
+- `optuna`: a maintained optimiser (Optuna's TPE): the closest unreached target next, its study warm-started
+  with every evaluation made so far, a share of the budget each.
+Every strategy is given the same `budget`, and every evaluation is credited to all 27 targets (the Engine).
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections.abc import Callable, Sequence
+
+import optuna
 
 from meav.evaluation.targets import Engine, Evaluate, SearchResult, Target, objective
 
@@ -63,6 +70,7 @@ def adaptive_search(
     budget: int = 300,
     screen_fraction: float = 1.0,
     confirm_top: int = 2,
+    **_: object,
 ) -> SearchResult:
     """Coarse screen, per-target pattern search (steps 4, 2, 1 grid cells), then full-split confirmation.
 
@@ -127,3 +135,60 @@ def adaptive_search(
                     done.add(idx)
                     eng([values[i] for i in idx], 1.0)
     return eng.result("adaptive", t0, values=list(values), coarse=coarse, budget=budget, screen_fraction=frac)
+
+
+@register_strategy("random")
+def random_search(
+    evaluate: Evaluate, names: Sequence[str], domains: Sequence[str], values: Sequence[float], budget: int = 125,
+    seed: int = 0, **_: object,
+) -> SearchResult:  # fmt: skip
+    """`budget` uniform points in [min(values), max(values)]^dim (3 decimals), seeded."""
+    t0, eng = time.perf_counter(), Engine(evaluate, names, domains)
+    rng = random.Random(seed)
+    lo, hi = min(values), max(values)
+    while eng.evaluations < budget:
+        eng([round(rng.uniform(lo, hi), 3) for _ in names], 1.0)
+    return eng.result("random", t0, low=lo, high=hi, budget=budget, seed=seed)
+
+
+@register_strategy("optuna")
+def optuna_search(
+    evaluate: Evaluate, names: Sequence[str], domains: Sequence[str], values: Sequence[float], budget: int = 125,
+    seed: int = 0, **_: object,
+) -> SearchResult:  # fmt: skip
+    """Optuna TPE per target (the closest unreached one first), each study warm-started with all evaluations
+    so far (told as finished trials with that target's objective), ~budget/27 new evaluations per target."""
+    t0, eng = time.perf_counter(), Engine(evaluate, names, domains)
+    lo, hi = min(values), max(values)
+    dists = {n: optuna.distributions.FloatDistribution(lo, hi) for n in names}
+    per_target = max(2, budget // len(eng.targets))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    while eng.evaluations < budget:
+        history = [
+            (dict(zip(names, point, strict=True)), shares)
+            for (point, f), shares in eng.cache.items()
+            if f >= 1
+        ]
+        open_targets = [t for t in eng.targets if not eng.best["full"][t].reached]
+        if not open_targets:
+            break
+        target = max(
+            open_targets, key=lambda t, h=history: max((objective(s, t, domains) for _, s in h), default=0.0)
+        )
+        study = optuna.create_study(
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed + eng.evaluations, n_startup_trials=4),
+        )
+        for params, shares in history:
+            study.add_trial(
+                optuna.trial.create_trial(
+                    params=params, distributions=dists, value=objective(shares, target, domains)
+                )
+            )
+        for _ in range(min(per_target, budget - eng.evaluations)):
+            trial = study.ask(dists)
+            shares = eng([round(trial.params[n], 3) for n in names], 1.0)
+            study.tell(trial, objective(shares, target, domains))
+            if eng.best["full"][target].reached:
+                break
+    return eng.result("optuna", t0, low=lo, high=hi, budget=budget, seed=seed)

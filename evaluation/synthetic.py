@@ -32,3 +32,27 @@ def synthetic_evaluator(
         return out
 
     return evaluate
+
+
+def query_evaluator(
+    domains: Sequence[str], n_queries: int, spill: float = 0.3, noise: float = 1.0, seed: int = 0
+) -> Evaluate:
+    """Like `synthetic_evaluator`, but shares are counted over `n_queries` queries per domain, each with its own
+    fixed offsets per level (drawn once from `seed`): shares move in steps of 1/n and carry sampling noise, as
+    a real test split's do. Another `seed` gives fresh queries of the same population (a confirmation set);
+    a large `n_queries` approaches the population shares (what is reachable at all)."""
+    rng = random.Random(seed)
+    offsets = {d: [[rng.gauss(0, noise) for _ in range(3)] for _ in range(n_queries)] for d in domains}
+    levels = ("avoidance", "generic", "expert")
+
+    def evaluate(coeffs: dict[str, float], fraction: float = 1.0) -> Shares:
+        out = {}
+        for d in domains:
+            x = coeffs[d] + spill * sum(coeffs[k] for k in domains if k != d)
+            base = (-3 * x - 3.3, 0.0, 3 * x + 1.1)
+            queries = offsets[d][: max(1, round(n_queries * fraction))]
+            wins = [max(range(3), key=lambda i, q=q: base[i] + q[i]) for q in queries]
+            out[d] = {lv: wins.count(i) / len(wins) for i, lv in enumerate(levels)}
+        return out
+
+    return evaluate

@@ -43,6 +43,35 @@ def toy_corpus(tmp_path_factory) -> Path:
     return write_toy_corpus(tmp_path_factory.mktemp("toy-corpus") / "corpus")
 
 
+@pytest.fixture(scope="session")
+def reference_corpus(tmp_path_factory) -> Path:
+    """The authored reference corpus built into the corpus contract (as `meav reference build` writes it)."""
+    from meav.reference import ReferenceOptions, build_reference
+
+    return build_reference(ReferenceOptions(out=tmp_path_factory.mktemp("reference") / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def reference_medical_model(reference_corpus, tmp_path_factory) -> Path:
+    """The embedded SmolLM2 trained toward expert answers with the shipped medical recipe (the demo's) on the
+    reference corpus's train split. Slow (~3 minutes on 2 cores): only slow-marked tests use it."""
+    from meav.training import TrainOptions, train
+
+    recipe = Path(__file__).resolve().parents[1] / "recipes/smollm2-135m-instruct/medical/ipo.yaml"
+    out = tmp_path_factory.mktemp("reference-medical") / "model"
+    return train(TrainOptions(recipe=recipe, dataset=str(reference_corpus), out=out))
+
+
+@pytest.fixture(scope="session")
+def reference_medical_av(embedded_model, reference_medical_model) -> Path:
+    """Its alignment vector (the model minus the embedded base)."""
+    from tests.av_helpers import extract_av
+
+    av = reference_medical_model.parent / "av"
+    extract_av(embedded_model, reference_medical_model, av, domain="medical", target="expert")
+    return av
+
+
 # ── Tiny AV pairs (vectors, evaluation, serving): perturbed "aligned" copies of the tiny models and their AVs ──
 @pytest.fixture(scope="session")
 def llama_pair(tiny_llama, tmp_path_factory):

@@ -1,4 +1,6 @@
-"""A small corpus in the real on-disk format, with levels that are easy to tell apart, for stage tests."""
+"""A small corpus in the real on-disk format, with levels that are easy to tell apart, for the mechanics of
+stage tests. Every row of a domain shares its responses, so its test rows are NOT unseen text: never use it to
+measure what a model learned (the reference corpus's test split is for that)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,10 @@ def flag(
     info = model.model_fields[field]
     if default is _MODEL_DEFAULT:
         default = ... if info.is_required() else info.get_default(call_default_factory=True)
-    return typer.Option(default, *(decls or (flag_name(field),)), help=info.description, **kwargs)
+    if not decls:  # a boolean can be switched either way: --write-back / --no-write-back
+        name = flag_name(field)
+        decls = (f"{name}/--no-{name[2:]}",) if info.annotation is bool else (name,)
+    return typer.Option(default, *decls, help=info.description, **kwargs)
 
 
 def argument(model: type[BaseModel], field: str, **kwargs: Any) -> Any:

@@ -55,10 +55,15 @@ class DemoConfig(Options):
         "-2,1", description="λ of the out-of-domain sweeps (λ = 0 is reused from the in-domain rows)."
     )
     prompting_queries: int = Field(5, ge=1, description="Test queries per domain of the prompting baseline.")
-    search_strategy: str = Field("adaptive", description="Multidomain search strategy.")
+    search_strategy: str = Field(
+        "random", description="Multidomain search strategy (registry: grid, random, adaptive, optuna)."
+    )
     search_range: str = Field("-2:1:0.5", description="Coefficient grid of the multidomain search.")
     search_budget: int = Field(6, ge=1, description="Evaluations of the multidomain search (× scale).")
     search_queries: int = Field(5, ge=1, description="Test queries per domain the search runs on.")
+    confirm_queries: int = Field(
+        5, ge=1, description="Other test queries per domain a found target must hold on."
+    )
 
 
 def load_config(path: str | Path | None, **overrides) -> DemoConfig:

@@ -13,11 +13,9 @@ from matplotlib.figure import Figure
 from meav.core import atomic
 from meav.core.corpus import LEVELS
 from meav.core.tables import markdown_table
-from meav.evaluation.report import interval_text, search_markdown, sweep_markdown
+from meav.evaluation.report import ORDER, SHORT, interval_text, search_markdown, sweep_markdown
 from meav.evaluation.verdict import best_share
 
-ORDER = ("expert", "generic", "avoidance")
-SHORT = {"expert": "Exp", "generic": "Gen", "avoidance": "Avd"}
 # The paper's values (Mistral-7B-Instruct, §6.1), not meav's: λ where each level dominates.
 PAPER = {"expert": (0.3, 0.5), "generic": (-0.7, -0.4), "avoidance": (-1.4, -1.2)}
 PAPER_TEXT = {"expert": "0.3 … 0.5", "generic": "−0.4 … −0.7", "avoidance": "−1.2 … −1.4"}

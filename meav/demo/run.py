@@ -188,10 +188,11 @@ def run_demo(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = 
     )  # fmt: skip
     o = SearchOptions(**{k: v for k, v in common.items() if k != "resamples"}, av=[f"{d}={p}" for d, p in avs.items()],
                       out=out / "search", strategy=c.search_strategy, coef_range=c.search_range,
-                      budget=max(1, round(c.search_budget * c.scale)), coarse=2)  # fmt: skip
+                      budget=max(1, round(c.search_budget * c.scale)), coarse=2,
+                      search_queries=c.search_queries)  # fmt: skip
     found = o.out / f"search-{o.strategy}.json"
     stages.run("search", found, found.is_file,
-               lambda: search(o, evals.evaluator(dict.fromkeys(c.domains, c.search_queries))))  # fmt: skip
+               lambda: search(o, evals.evaluator(dict.fromkeys(c.domains, c.search_queries + c.confirm_queries))))  # fmt: skip
     report = out / "report.md"
     t0 = time.perf_counter()
     write_report(out, c, stages.stages)

@@ -29,18 +29,11 @@ def pushed(argilla, toy_corpus, tmp_path_factory):
     from meav.annotation import PushOptions, push
 
     creds = tmp_path_factory.mktemp("creds") / "annotators.json"
-    result = push(
-        PushOptions(
-            corpus_dir=toy_corpus,
-            url=argilla.url,
-            api_key=argilla.api_key(),
-            annotators=ANNOTATORS,
-            queries_per_annotator=4,
-            min_shared=2,
-            seed=1,
-            credentials=creds,
-        )
-    )
+    options = PushOptions(
+        corpus_dir=toy_corpus, url=argilla.url, api_key=argilla.api_key(), annotators=ANNOTATORS,
+        queries_per_annotator=4, min_shared=2, seed=1, credentials=creds,
+    )  # fmt: skip
+    result = push(options) | {"options": options}
     return result | {
         "password": {a: v["password"] for a, v in json.loads(creds.read_text())["users"].items()}
     }

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from meav.annotation import PushOptions, ReportOptions, push, report
+from meav.annotation import PushOptions, push
 from tests.annotation.cdp import Chromium
-from tests.annotation.test_flow import level_of
+from tests.annotation.test_flow import agreement_report, level_of
 
 pytestmark = pytest.mark.slow
 
@@ -60,15 +60,7 @@ def test_annotator_labels_one_response_in_the_ui(argilla, toy_corpus, browser, t
     browser.evaluate("document.querySelector('button.button--submit').click()")
     browser.wait_for("/Submitted\\s*1\\b/.test(document.body.innerText)", 30)  # the UI's own counter
 
-    rep = report(
-        ReportOptions(
-            url=argilla.url,
-            api_key=argilla.api_key(),
-            dataset="ui-check",
-            out=tmp_path / "report",
-            resamples=10,
-        )
-    )
+    rep = agreement_report(argilla, tmp_path / "report", dataset="ui-check", resamples=10)
     assert rep["progress"]["ui1"]["submitted"] == 1 and rep["progress"]["ui1"]["pending"] == 5
     assert sum(sum(row) for row in rep["confusion"]["counts"]) == 1
     row = rep["confusion"]["rows"].index(level)

@@ -17,7 +17,7 @@ import stat
 
 import pytest
 
-from meav.annotation import PushOptions, ReportOptions, push, report
+from meav.annotation import ReportOptions, push, report
 from tests.annotation.rest import ANNOTATORS, Annotator
 from tests.toy_corpus import EXPERT
 
@@ -47,18 +47,7 @@ def test_push_layout_and_idempotence(argilla, toy_corpus, pushed, tmp_path):
     assert all(overlap[a][b] >= 2 for a in ANNOTATORS for b in ANNOTATORS)
     creds = pushed["credentials"]
     assert stat.S_IMODE(os.stat(creds).st_mode) == 0o600
-    again = push(
-        PushOptions(
-            corpus_dir=toy_corpus,
-            url=argilla.url,
-            api_key=argilla.api_key(),
-            annotators=ANNOTATORS,
-            queries_per_annotator=4,
-            min_shared=2,
-            seed=1,
-            credentials=creds,
-        )
-    )
+    again = push(pushed["options"])
     assert again["assignment"] == pushed["assignment"]
     for a in ANNOTATORS:
         ann = Annotator(argilla.url, a, pushed["password"][a])
@@ -69,6 +58,11 @@ def test_push_layout_and_idempotence(argilla, toy_corpus, pushed, tmp_path):
         assert all(set(r["metadata"]) == {"domain", "query_id"} for r in records)  # level hidden
 
 
+def agreement_report(argilla, out, dataset: str = "meav-levels", **kw) -> dict:
+    """`meav annotate report` of the session's server (owner key) into `out`."""
+    return report(ReportOptions(url=argilla.url, api_key=argilla.api_key(), dataset=dataset, out=out, **kw))
+
+
 def test_annotate_restart_and_report(argilla, pushed, tmp_path):
     core = sorted(set.intersection(*(set(q) for q in pushed["assignment"].values())))[0]
     annotators = [Annotator(argilla.url, a, pushed["password"][a]) for a in ANNOTATORS]
@@ -76,15 +70,7 @@ def test_annotate_restart_and_report(argilla, pushed, tmp_path):
         records, _ = ann.queue()
         for rec in records[:6]:
             assert ann.submit(rec["id"], _label(ann, rec, core)).status_code == 201
-    mid = report(
-        ReportOptions(
-            url=argilla.url,
-            api_key=argilla.api_key(),
-            dataset="meav-levels",
-            out=tmp_path / "mid",
-            resamples=50,
-        )
-    )
+    mid = agreement_report(argilla, tmp_path / "mid", resamples=50)
     assert {a: (p["submitted"], p["pending"]) for a, p in mid["progress"].items()} == {
         a: (6, 6) for a in ANNOTATORS
     }
@@ -99,16 +85,7 @@ def test_annotate_restart_and_report(argilla, pushed, tmp_path):
             assert ann.submit(rec["id"], _label(ann, rec, core)).status_code == 201
         assert ann.queue()[1] == 0
 
-    rep = report(
-        ReportOptions(
-            url=argilla.url,
-            api_key=argilla.api_key(),
-            dataset="meav-levels",
-            out=tmp_path / "final",
-            resamples=200,
-            seed=3,
-        )
-    )
+    rep = agreement_report(argilla, tmp_path / "final", resamples=200, seed=3)
     assert rep["kappa_pairs"]["ann1|ann2"] == pytest.approx(1.0)
     assert rep["kappa_pairs"]["ann1|ann3"] == pytest.approx(0.75)
     assert rep["kappa_pairs"]["ann2|ann3"] == pytest.approx(0.75)

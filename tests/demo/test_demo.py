@@ -7,13 +7,12 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import yaml
 
 from meav.core.errors import MeavError
 from meav.demo import REPO, DemoConfig, load_config, run_demo
+from tests.demo.conftest import tiny_config
 from tests.fakes.anthropic import AnthropicTestServer
 from tests.synth.conftest import write_recipe
 
@@ -29,36 +28,6 @@ SECTIONS = [
     "## Multidomain search",
 ]
 HEAVY = ["smoke (synth + card)", "corpus", "train medical", "extract legal", "sweep financial", "search"]
-
-
-def tiny_config(model: Path, smoke: Path, train_recipe: Path, **changes) -> DemoConfig:
-    settings = dict(
-        model=str(model), smoke_recipe=str(smoke), train_recipe=str(train_recipe), max_steps=2, lambdas="-1,0,1",
-        max_queries=3, resamples=200, ood_queries=2, ood_lambdas="-1,1", prompting_queries=2, search_queries=2,
-        search_budget=3, search_range="-1:1:1",
-    )  # fmt: skip
-    return DemoConfig(**{**settings, **changes})
-
-
-@pytest.fixture(scope="module")
-def smoke_recipe(tmp_path_factory, tiny_llama) -> Path:
-    """The shipped smoke recipe on the tiny model (the local backend, as the demo runs it)."""
-    recipe = yaml.safe_load((REPO / "recipes/synth/smoke.yaml").read_text())
-    recipe["backend"] = f"local:{tiny_llama}"
-    recipe["personahub"]["dataset"] = str(REPO / "recipes/synth/personas-demo.jsonl")
-    path = tmp_path_factory.mktemp("smoke") / "smoke.yaml"
-    path.write_text(yaml.safe_dump(recipe))
-    return path
-
-
-@pytest.fixture(scope="module")
-def train_recipe(tmp_path_factory) -> Path:
-    """The shipped SmolLM2 recipe with room for the tiny tokenizer's longer token sequences."""
-    recipe = yaml.safe_load((REPO / "recipes/smollm2-135m-instruct/medical/ipo.yaml").read_text())
-    recipe["dpo"]["max_length"] = 4096
-    path = tmp_path_factory.mktemp("train-recipe") / "ipo.yaml"
-    path.write_text(yaml.safe_dump(recipe))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +96,7 @@ def test_rerun_skips_completed_stages(demo_run, tiny_llama, smoke_recipe, train_
 
 def test_interrupted_stage_is_redone_alone(demo_run, tiny_llama, smoke_recipe, train_recipe):
     out, _, _ = demo_run
-    (out / "search" / "search-adaptive.json").unlink()  # as if killed before the search finished
+    (out / "search" / "search-random.json").unlink()  # as if killed before the search finished
     lines: list[str] = []
     run_demo(tiny_config(tiny_llama, smoke_recipe, train_recipe), out, echo=lines.append)
     assert [line for line in lines if line.endswith(": running")] == ["[demo] search: running"]

@@ -119,7 +119,7 @@ def test_search_grid_adaptive_and_decomposition(llama_pair, llama_pair2, toy_cor
     assert r.code == 0, r.err
     grid = json.loads((run / "search-grid.json").read_text())
     assert grid["evaluations"] == 9 and grid["targets_total"] == 9  # 2 domains × 3 levels, 3×3 grid
-    r = run_meav(capsys, "eval", "search", *common, "--budget", "12", "--decompose", "mean")
+    r = run_meav(capsys, "eval", "search", *common, "--budget", "12", "--coarse", "2", "--decompose", "mean")
     assert r.code == 0, r.err
     dec = json.loads((run / "search-adaptive-mean.json").read_text())
     assert dec["coefficients"] == ["shared", "medical", "legal"] and dec["evaluations"] <= 12
@@ -131,6 +131,57 @@ def test_search_grid_adaptive_and_decomposition(llama_pair, llama_pair2, toy_cor
     assert "Search approaches compared" in page and "| adaptive | mean |" in page
 
 
+def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
+    llama_pair, llama_pair2, toy_corpus, tmp_path, capsys
+):
+    base, _, av1 = llama_pair
+    _, _, av2 = llama_pair2
+    run = tmp_path / "run"
+    args = ["eval", "search", "--base", base, "--av", f"medical={av1}", "--av", f"legal={av2}", "--dataset",
+            toy_corpus, "--out", run, "--strategy", "random", "--budget", "6", "--search-queries", "1"]  # fmt: skip
+    assert run_meav(capsys, *args).code == 0
+    data = json.loads((run / "search-random.json").read_text())
+    assert data["n_queries"]["medical"]["search"] == 1 and data["n_queries"]["medical"]["confirm"] >= 1
+    assert data["evaluations"] == 6 and 0 <= data["targets_confirmed"] <= data["targets_reached"]
+    for t in data["targets"]:
+        assert t["confirmed"] == (t["reached"] and all(
+            t["confirm_shares"][d][lv] > 1 / 3 and all(t["confirm_shares"][d][lv] > v for k, v in t["confirm_shares"][d].items() if k != lv)
+            for d, lv in zip(data["domains"], t["target"], strict=True)))  # fmt: skip
+    # a rerun (as after a kill) scores nothing again: every evaluation comes from the log
+    assert run_meav(capsys, *args).code == 0
+    again = json.loads((run / "search-random.json").read_text())
+    assert (
+        again["evaluations_reused"] == 6 + data["confirm_evaluations"] and again["targets"] == data["targets"]
+    )
+    # the null: norm-matched random vectors through the same search
+    assert run_meav(capsys, *args, "--null").code == 0
+    null = json.loads((run / "search-random-null.json").read_text())
+    assert null["null"] and (run / "null-avs" / "legal" / "av_config.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [(["--budget", "4"], "--budget: 4: the adaptive strategy needs at least 27"),
+     (["--search-queries", "50"], "--search-queries: 50 of"),
+     (["--strategy", "bayes"], "--strategy: 'bayes'")],
+)  # fmt: skip
+def test_bad_search_settings_are_refused(
+    extra, needle, llama_pair, llama_pair2, toy_corpus, tmp_path, capsys
+):
+    base, _, av1 = llama_pair
+    r = run_meav(capsys, "eval", "search", "--base", base, "--av", f"medical={av1}", "--av", f"legal={llama_pair2[2]}",
+                 "--dataset", toy_corpus, "--out", tmp_path / "run", *extra)  # fmt: skip
+    _one_line_error(r, needle)
+
+
+def test_a_search_needs_two_avs(llama_pair, toy_corpus, tmp_path, capsys):
+    base, _, av1 = llama_pair
+    r = run_meav(capsys, "eval", "search", "--base", base, "--av", f"medical={av1}", "--dataset", toy_corpus,
+                 "--out", tmp_path / "run")  # fmt: skip
+    _one_line_error(r, "--av: a multidomain search needs at least two domain AVs, got 1")
+    assert not (tmp_path / "run").exists()
+
+
 def test_decomposition_reconstructs_the_domain_vectors():
     import torch
 
@@ -138,15 +189,42 @@ def test_decomposition_reconstructs_the_domain_vectors():
 
     gen = torch.Generator().manual_seed(0)
     avs = {d: {"w": torch.randn(4, 3, generator=gen), "b": torch.randn(5, generator=gen)} for d in "abc"}
-    for method in ("mean", "svd"):
+    for method in ("mean", "svd", "orthogonal"):
         shared, residual = decompose_tensors(avs, method)
         for d in avs:
             for name in ("w", "b"):
-                rebuilt = residual[d][name] + (shared[name] if method == "mean" else 0)
                 if method == "svd":  # residual is orthogonal to the shared direction
                     assert float((residual[d][name].flatten() @ shared[name].flatten()).abs()) < 1e-4
-                else:
-                    assert torch.allclose(rebuilt, avs[d][name], atol=1e-6)
+                elif method == "mean":
+                    assert torch.allclose(residual[d][name] + shared[name], avs[d][name], atol=1e-6)
+                else:  # orthogonal: residual ⟂ every other domain's AV, and residual + projection = AV
+                    for o in avs:
+                        if o != d:
+                            assert float((residual[d][name].flatten() @ avs[o][name].flatten()).abs()) < 1e-5
+
+
+def test_an_orthogonal_residual_steers_its_own_domain_only():
+    """Domains that share a component: steering by a plain AV moves every domain (over-generalisation), by an
+    orthogonal residual only its own. A domain's movement is measured as the edit's projection on its AV."""
+    import torch
+
+    from meav.evaluation.decompose import decompose_tensors
+
+    gen = torch.Generator().manual_seed(1)
+    shared_part = torch.randn(200, generator=gen)
+    avs = {
+        d: {"w": shared_part + 0.5 * torch.randn(200, generator=gen)}
+        for d in ("medical", "financial", "legal")
+    }
+    _, residual = decompose_tensors(avs, "orthogonal")
+
+    def moves(edit):
+        return {d: float(edit @ avs[d]["w"]) / float(avs[d]["w"].norm()) for d in avs}
+
+    plain = moves(avs["medical"]["w"])
+    assert min(plain["financial"], plain["legal"]) > 0.5 * plain["medical"]  # spills into the others
+    own = moves(residual["medical"]["w"])
+    assert own["medical"] > 0.1 and abs(own["financial"]) < 1e-4 and abs(own["legal"]) < 1e-4
 
 
 def _one_line_error(r, *needles):

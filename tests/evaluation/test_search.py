@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from meav.evaluation.dominance import parse_grid
-from meav.evaluation.strategies import adaptive_search, grid_search
-from meav.evaluation.synthetic import synthetic_evaluator
+from meav.evaluation.strategies import REGISTERED_STRATEGIES, adaptive_search, grid_search
+from meav.evaluation.synthetic import query_evaluator, synthetic_evaluator
 from meav.evaluation.targets import all_targets, margin
 
 DOMAINS = ["medical", "financial", "legal"]
@@ -64,3 +64,28 @@ def test_decomposed_coordinates_are_searched_like_any_others():
     result = adaptive_search(decomposed, names, DOMAINS, PAPER_GRID, screen_fraction=1.0, budget=300)
     assert result.reached >= 20
     assert result.to_json()["coefficients"] == names
+
+
+@pytest.mark.parametrize("name", ["random", "adaptive", "optuna"])
+def test_strategies_keep_to_an_equal_budget_and_credit_every_target(name):
+    ev = query_evaluator(DOMAINS, 15, seed=0)
+    calls = []
+
+    def counting(coeffs, fraction):
+        calls.append(coeffs)
+        return ev(coeffs, fraction)
+
+    result = REGISTERED_STRATEGIES[name](counting, DOMAINS, DOMAINS, PAPER_GRID, budget=125, seed=0)
+    assert result.evaluations == len({tuple(sorted(c.items())) for c in calls}) <= 125
+    assert result.evaluations >= 100  # the budget is used, not left idle
+    assert len(result.best) == 27
+    for t, best in result.best.items():  # every evaluation is credited to every target
+        assert best.margin == max(margin(ev(c, 1.0), t, DOMAINS) for c in calls)
+
+
+def test_query_evaluator_moves_in_steps_of_one_over_n_and_fresh_queries_differ():
+    a, b = query_evaluator(DOMAINS, 10, seed=0), query_evaluator(DOMAINS, 10, seed=1)
+    point = {d: -0.6 for d in DOMAINS}
+    shares = a(point, 1.0)["medical"]
+    assert all(abs(v * 10 - round(v * 10)) < 1e-9 for v in shares.values())
+    assert any(a(p, 1.0) != b(p, 1.0) for p in ({d: x for d in DOMAINS} for x in (-1.0, -0.6, -0.3, 0.0)))

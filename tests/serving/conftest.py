@@ -78,24 +78,24 @@ def serve_models(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
-@pytest.fixture(scope="module")
-def grouped(serve_models):
-    """Dense AVs: grouped switching (steer between λ-vector groups), float64 so rounding cannot flip a token."""
-    m = serve_models
-    server = start_server("--base", m["base"], "--av", f"medical={m['medical']}", "--av", f"legal={m['legal']}",
-                          "--dtype", "float64", "--max-batch", "8")  # fmt: skip
+def _two_avs(m: dict, suffix: str):
+    """A server of the base and its medical and legal AVs, float64 so that rounding cannot flip a token."""
+    server = start_server("--base", m["base"], "--av", f"medical={m['medical' + suffix]}",
+                          "--av", f"legal={m['legal' + suffix]}", "--dtype", "float64", "--max-batch", "8")  # fmt: skip
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def grouped(serve_models):
+    """Dense AVs: grouped switching (steer between λ-vector groups)."""
+    yield from _two_avs(serve_models, "")
 
 
 @pytest.fixture(scope="module")
 def per_row(serve_models):
     """Low-rank AVs: one mixed batch, each row with its own λ's."""
-    m = serve_models
-    server = start_server("--base", m["base"], "--av", f"medical={m['medical-lr']}", "--av", f"legal={m['legal-lr']}",
-                          "--dtype", "float64", "--max-batch", "8")  # fmt: skip
-    yield server
-    server.stop()
+    yield from _two_avs(serve_models, "-lr")
 
 
 class Offline:

@@ -1,4 +1,5 @@
-"""`kill -9` during training, then the same command: it resumes from the last checkpoint and finishes."""
+"""`kill -9` of the main process mid-training: nothing of it keeps running, and the same command resumes from
+the last checkpoint and finishes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 
 from meav.training.meta import read_meta
 from meav.training.run import last_checkpoint
+from tests.procs import kill_main_only
 from tests.training.conftest import write_recipe
 
 STEPS = 30
@@ -28,9 +30,8 @@ def test_kill_9_then_same_command_resumes(tiny_llama, toy_corpus, tmp_path):
         assert first.poll() is None, "training ended before its first checkpoint"
         assert time.monotonic() < deadline, "no checkpoint within 120 s"
         time.sleep(0.02)
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    assert first.returncode == -signal.SIGKILL
+    _, survivors = kill_main_only(first)  # the main process only, as the OOM killer would
+    assert first.returncode == -signal.SIGKILL and survivors == []
     assert not out.exists(), "a killed run must not leave a final folder"
     resume_from = last_checkpoint(checkpoints)
     step = int(resume_from.name.split("-")[1])

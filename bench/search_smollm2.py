@@ -1,0 +1,70 @@
+"""The multidomain search measured on real AVs (issue 13): the three SmolLM2-135M expert AVs the demo trains on
+the reference corpus, each strategy at the same budget, found on search queries and confirmed on others, with
+an orthogonal decomposition and a null (norm-matched random vectors).
+
+Hours on 2 CPU cores: every evaluation is appended to <out>/search-*.evaluations.jsonl as it completes, so a
+killed run continues where it stopped (rerun the same command); finished runs are skipped. The comparison table
+is written to <out>/report.md (`meav report <out>`).
+
+    .venv/bin/python bench/search_smollm2.py --demo runs/demo --out docs/search [--budget 125] [--search 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from meav.core.embedded import embedded_model_path
+from meav.evaluation import SearchOptions, render_run, search
+from meav.evaluation.evalset import open_evaluator
+
+# (label, strategy, decompose, null, extra options): every run gets the same budget
+RUNS = [
+    ("grid 5³", "grid", "none", False, {"grid_step": 0.75}),
+    ("random", "random", "none", False, {}),
+    ("adaptive", "adaptive", "none", False, {"coarse": 2}),
+    ("optuna (TPE)", "optuna", "none", False, {}),
+    ("adaptive, orthogonal decomposition", "adaptive", "orthogonal", False, {"coarse": 2}),
+    ("random, null (random vectors)", "random", "none", True, {}),
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--demo", type=Path, default=Path("runs/demo"), help="a finished `meav demo` run (its AVs and corpus)"
+    )
+    ap.add_argument("--out", type=Path, default=Path("docs/search"))
+    ap.add_argument("--budget", type=int, default=125)
+    ap.add_argument("--search", type=int, default=5, help="search queries per domain (the others confirm)")
+    ap.add_argument("--range", default="-2:1:0.25", help="coefficient box and lattice of every strategy")
+    ap.add_argument("--only", default=None, help="run only the runs whose label contains this")
+    args = ap.parse_args()
+    base, corpus = str(embedded_model_path()), str(args.demo / "corpus")
+    avs = [f"{d}={args.demo / 'avs' / d}" for d in ("medical", "financial", "legal")]
+    evaluator = open_evaluator(base, corpus, "test", None, None, domains=["medical", "financial", "legal"])
+    for label, strategy, decompose, null, extra in RUNS:
+        if args.only and args.only not in label:
+            continue
+        o = SearchOptions(base=base, av=avs, dataset=corpus, out=args.out, strategy=strategy, decompose=decompose,
+                          null=null, coef_range=args.range, budget=args.budget, search_queries=args.search, **extra)  # fmt: skip
+        stem = (
+            f"search-{strategy}"
+            + (f"-{decompose}" if decompose != "none" else "")
+            + ("-null" if null else "")
+        )
+        if (args.out / f"{stem}.json").is_file():
+            print(f"{label}: done already ({stem}.json)")
+            continue
+        t0 = time.perf_counter()
+        data = search(o, evaluator)
+        print(f"{label}: {data['targets_reached']} found, {data['targets_confirmed']} confirmed, "
+              f"{data['evaluations']} evaluations, {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
+    print(render_run(args.out))
+    print(json.dumps({"runs": [p.name for p in sorted(args.out.glob("search-*.json"))]}))
+
+
+if __name__ == "__main__":
+    main()

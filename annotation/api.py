@@ -24,8 +24,7 @@ def serve(options: ServeOptions, say: Callable[[str], None] = print) -> None:
     server = LocalArgilla(options.data_dir, port=options.port, redis_url=options.redis_url)
     # Both set explicitly: a process started in the background of a non-interactive shell inherits SIGINT
     # ignored, and Python then installs no Ctrl-C handler of its own.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.start()
         if server.leftovers:
@@ -40,3 +39,5 @@ def serve(options: ServeOptions, say: Callable[[str], None] = print) -> None:
         say("stopping")
     finally:
         server.stop()
+        for sig, handler in previous.items():  # a Python caller gets its own handlers back
+            signal.signal(sig, handler)

@@ -160,9 +160,10 @@ def push(options: PushOptions) -> dict:
         ws = client.workspaces(name=workspace)
         members = ({u.username for u in ws.users} if ws else set()) & set(annotators)
     if members:
-        raise MeavError(
-            f"workspace {workspace}: annotators {sorted(members)} are members, but the key dataset with the "
-            "generation levels lives there: use a workspace of its own"
+        raise OptionError(
+            "workspace",
+            f"{workspace}: annotators {sorted(members)} are members, but the key dataset with the "
+            "generation levels lives there: use a workspace of its own",
         )
     key_ds = _ensure_dataset(client, dataset, workspace, key=True)
     with argilla_errors(url, f"read the key dataset {dataset!r}"):

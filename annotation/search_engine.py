@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 from argilla_server.database import AsyncSessionLocal
 from argilla_server.enums import MetadataPropertyType, SimilarityOrder
@@ -237,6 +238,4 @@ class SqlSearchEngine(SearchEngine):
 
 
 def _uuid(s: str) -> Any:
-    from uuid import UUID
-
     return UUID(s)

@@ -17,7 +17,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -54,6 +56,8 @@ def start(args: list[str]) -> tuple[subprocess.Popen, str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     for line in proc.stdout:
         if m := re.search(r"meav serve: (http://\S+/v1)", line):
+            # keep draining its output: a full pipe would block the server
+            threading.Thread(target=lambda: deque(proc.stdout, maxlen=0), daemon=True).start()
             return proc, m.group(1)
     raise RuntimeError("meav serve did not start")
 

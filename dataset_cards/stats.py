@@ -157,10 +157,14 @@ def _row_statistics(facts: CorpusFacts) -> None:
 
 def table6(facts: CorpusFacts) -> tuple[list[str], list[list]]:
     """Rows by domain x source in the paper's Table 6 layout (sources as columns, a total row and column)."""
-    sources = list(SOURCES) + sorted({s for _, s in facts.by_domain_source} - set(SOURCES))
+    present = {s for _, s in facts.by_domain_source}  # only the sources the corpus has: no all-zero column
+    sources = [s for s in SOURCES if s in present] + sorted(present - set(SOURCES))
     header = [
         "Domain",
-        *[{"personahub": "PersonaHub", "createpersona": "CreatePersona"}.get(s, s) for s in sources],
+        *[
+            {"personahub": "PersonaHub", "createpersona": "CreatePersona", "authored": "Authored"}.get(s, s)
+            for s in sources
+        ],
     ]
     rows = []
     for d in facts.domains:

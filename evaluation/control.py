@@ -17,7 +17,13 @@ from meav.core.av.folders import save_av
 def norm_matched_random(av: AlignmentVector, out: str | Path, seed: int = 0) -> Path:
     """Write (once) and return the control AV folder for `av`: same names, shapes and per-tensor norms."""
     out = Path(out)
-    marker = {"control_of": str(av.path), "seed": seed, "kind": "norm-matched random"}
+    files = sorted(p for p in Path(av.path).iterdir() if p.suffix == ".safetensors")
+    marker = {
+        "control_of": str(av.path),
+        "files": {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in files},  # a retrained AV: redo
+        "seed": seed,
+        "kind": "norm-matched random",
+    }
     if (out / "av_config.json").is_file() and AlignmentVector(out).config.get("control") == marker:
         return out
     gen = torch.Generator().manual_seed(seed)

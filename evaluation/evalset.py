@@ -24,7 +24,8 @@ GENERAL = {"safety": ("safe", "unsafe"), "helpfulness": ("helpful", "unhelpful")
 def load_eval_rows(
     dataset: str | Path, split: str = "test", max_queries: int | None = None, domains: Sequence[str] = ()
 ) -> dict[str, list[dict]]:
-    """Rows of one split per domain (sorted by id, the first `max_queries` per domain); refuses gaps."""
+    """Rows of one split per domain (only `domains` if given; sorted by id, the first `max_queries` per domain);
+    refuses gaps."""
     src = str(dataset)
     ds = load_corpus(src, "all", split=split)
     by_domain: dict[str, list[dict]] = {}
@@ -35,6 +36,8 @@ def load_eval_rows(
     for d in domains:
         if d not in by_domain:
             raise MeavError(f"{src}: split {split!r} has no rows for domain {d!r} (has {sorted(by_domain)})")
+    if domains:
+        by_domain = {d: by_domain[d] for d in domains}
     for rows in by_domain.values():
         for r in rows:
             for level in LEVELS:

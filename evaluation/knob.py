@@ -98,7 +98,7 @@ def sweep(
     wanted = parse_baselines(o.baselines)
     vec = load(o.av)
     ev = evaluator or open_evaluator(
-        o.base, o.dataset, o.split, o.max_queries, o.device, o.safety_data, o.max_pairs
+        o.base, o.dataset, o.split, o.max_queries, o.device, o.safety_data, o.max_pairs, o.domains
     )
     model = ev.model
     steer(model, {vec: 0.0}, force=o.force)  # fingerprint check before any scoring
@@ -134,7 +134,6 @@ def sweep(
         ctrl["verdict"] = {d: knob_verdict(grid, ctrl["results"], d) for d in domains}
         data["control"] = ctrl
     o.out.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(o.out / "sweep.json", data)
     atomic.write_text(o.out / "sweep.csv", sweep_csv(data))
     plot_knob(data, o.out / "sweep-knob.png")
     atomic.write_text(o.out / "sweep.md", sweep_markdown(data, "sweep-knob.png"))
@@ -144,4 +143,6 @@ def sweep(
             recommended_lambda=data["recommended_lambda"],
             lambda_ranges=data["ranges"][data["av_domain"]],
         )
+    # last: a resumed demo takes sweep.json as "this sweep is complete", outputs and write-back included
+    atomic.write_json(o.out / "sweep.json", data)
     return data

@@ -10,6 +10,7 @@ each AV's per-tensor norms (targets "reached" by chance).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from meav.core import atomic
 from meav.core.av import load, steer
+from meav.core.corpus import LEVELS
 from meav.core.errors import OptionError
 from meav.core.progress import display
 from meav.evaluation.control import norm_matched_random
@@ -47,8 +49,11 @@ def parse_avs(specs: list[str]) -> dict[str, str]:
 
 
 def min_budget(o: SearchOptions, n_knobs: int, n_values: int) -> int:
-    """The fewest evaluations a strategy can run meaningfully (below: refused, not silently truncated)."""
-    return {"grid": n_values**n_knobs, "adaptive": o.coarse**n_knobs, "optuna": 27}.get(o.strategy, 1)
+    """The fewest evaluations a strategy can run meaningfully (below: refused, not silently truncated).
+    Adaptive search on a subsample keeps room to re-check two candidates per target on the full split."""
+    screening_reserve = 2 * 27 if o.screen_fraction < 1 else 0
+    adaptive = min(o.coarse, n_values) ** n_knobs + screening_reserve
+    return {"grid": n_values**n_knobs, "adaptive": adaptive, "optuna": 27}.get(o.strategy, 1)
 
 
 def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
@@ -58,6 +63,8 @@ def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
     if o.decompose not in METHODS:
         raise OptionError("decompose", f"{o.decompose!r}: choose from {', '.join(METHODS)}")
     values = parse_grid(o.coef_range, "coef_range")
+    if len(values) < 2:
+        raise OptionError("coef_range", f"{o.coef_range!r}: a search needs at least two coefficient values")
     if o.grid_step is not None:
         values = parse_grid(f"{values[0]}:{values[-1]}:{o.grid_step}", "grid_step")
     paths = parse_avs(o.av)
@@ -94,21 +101,23 @@ class EvalLog:
     def __init__(self, path, identity: dict):
         self.path, self.entries, self.reused = path, {}, 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_file():
-            lines = path.read_text().splitlines()
-            if lines and json.loads(lines[0]) != identity:
-                raise OptionError(
-                    "out",
-                    f"{path} holds evaluations of another search (other AVs, queries or split); use another out",
-                )
-            for line in lines[1:]:
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    break  # a line cut by a kill: everything before it is complete
-                self.entries[entry["key"]] = entry["shares"]
-        else:
+        if not path.is_file():
             atomic.write_text(path, json.dumps(identity) + "\n")
+            return
+        raw = path.read_bytes()
+        complete = raw[: raw.rfind(b"\n") + 1]  # a line cut by a kill is dropped, so appends start clean
+        if len(complete) < len(raw):
+            with open(path, "r+b") as f:
+                f.truncate(len(complete))
+        lines = complete.decode("utf-8").splitlines()
+        if not lines or json.loads(lines[0]) != identity:
+            raise OptionError(
+                "out",
+                f"{path} holds evaluations of another search (other AVs, queries or split); use another out",
+            )
+        for line in lines[1:]:
+            entry = json.loads(line)
+            self.entries[entry["key"]] = entry["shares"]
 
     def get(self, key: str) -> dict | None:
         shares = self.entries.get(key)
@@ -124,13 +133,36 @@ class EvalLog:
         return shares
 
 
-def _identity(o: SearchOptions, paths: dict, search_set: dict, confirm_set: dict) -> dict:
+def _file_stats(folder: str | Path) -> list:
+    """Size and modification time of every file of an AV folder: a vector retrained in place is another AV."""
+    p = Path(folder)
+    if not p.is_dir():
+        return []
+    return sorted(
+        [f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in p.iterdir() if f.suffix == ".safetensors"
+    )
+
+
+def _rows_digest(ev: Evaluator, sets: dict[str, range]) -> str:
+    """The text of the queries a set holds (an edited corpus at the same path is another search)."""
+    h = hashlib.sha256()
+    for d, idx in sorted(sets.items()):
+        for i in idx:
+            r = ev.rows[d][i]
+            h.update(json.dumps([d, r["id"], r["query"], *(r[lv] for lv in LEVELS)]).encode())
+    return h.hexdigest()
+
+
+def _identity(o: SearchOptions, paths: dict, ev: Evaluator, search_set: dict, confirm_set: dict) -> dict:
     return {
         "avs": {d: str(Path(p).resolve()) if Path(p).exists() else p for d, p in paths.items()},
+        "av_files": {d: _file_stats(p) for d, p in paths.items()},
         "base": o.base, "dataset": o.dataset, "split": o.split, "decompose": o.decompose, "null": o.null,
         "seed": o.seed if o.null else None,
+        "model": [str(ev.model.dtype), str(ev.model.device)],
         "search": {d: [r.start, r.stop] for d, r in search_set.items()},
         "confirm": {d: [r.start, r.stop] for d, r in confirm_set.items()},
+        "rows": [_rows_digest(ev, search_set), _rows_digest(ev, confirm_set)],
     }  # fmt: skip
 
 
@@ -154,6 +186,11 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
     domains = list(paths)
     vecs = {d: load(p) for d, p in paths.items()}
     ev = evaluator or open_evaluator(o.base, o.dataset, o.split, o.max_queries, o.device, domains=domains)
+    missing = [d for d in domains if d not in ev.rows]
+    if missing:
+        raise OptionError(
+            "av", f"the evaluation data has no {', '.join(missing)} queries (has {sorted(ev.rows)})"
+        )
     ev.rows = {d: ev.rows[d] for d in domains}
     search_set, confirm_set = split_queries(ev, o)
     model = ev.model
@@ -166,7 +203,7 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
         + (f"-{o.decompose}" if o.decompose != "none" else "")
         + ("-null" if o.null else "")
     )
-    log = EvalLog(o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, search_set, confirm_set))
+    log = EvalLog(o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, ev, search_set, confirm_set))
     t0 = time.perf_counter()
     total = len(values) ** len(knobs) if o.strategy == "grid" else o.budget
     with display() as bars:
@@ -203,6 +240,7 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
         "decompose": o.decompose,
         **result.to_json(),
         "wall_s": round(time.perf_counter() - t0, 3),
+        "evaluations_reused": log.reused,
     }
     for t in data["targets"]:
         c = confirmations.get(tuple(t["target"]))

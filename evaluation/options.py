@@ -58,7 +58,13 @@ class SearchOptions(EvalData):
     av: list[str] = Field(min_length=1, description="DOMAIN=AV, once per domain (e.g. medical=runs/av-med).")
     out: Path = Field(description="Run folder: search-<strategy>[-<decompose>].json/.md.")
     strategy: str = Field("adaptive", description="Search strategy (registry: grid, adaptive, ...).")
-    decompose: str = Field("none", description="none | mean | svd: search over a shared part + residuals.")
+    decompose: str = Field(
+        "none",
+        description=(
+            "none | mean | svd | orthogonal: search over a shared part S and per-domain residuals R_d "
+            "(orthogonal: R_d is the AV's part orthogonal to the other AVs, per tensor; evaluation/decompose.py)."
+        ),
+    )
     coef_range: str = Field(
         "-1.0:1.0:0.1", description="Coefficient grid 'start:stop:step' (paper: 21 values in [-1, 1])."
     )

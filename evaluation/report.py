@@ -173,7 +173,7 @@ def sweep_csv(data: dict) -> str:
 def sweep_markdown(data: dict, png_name: str | None = "knob.png") -> str:
     parts = [f"## λ sweep: {data.get('av', '?')} on {data.get('base', '?')}", ""]
     parts.append(
-        f"Dataset {data.get('dataset')} [{data.get('split')}], queries per domain {data.get('n_queries')}; "
+        f"Dataset {data.get('dataset')} [{data.get('split')}], queries {', '.join(f'{d} {n}' for d, n in (data.get('n_queries') or {}).items())}; "
         f"{len(data['lambdas'])} λ values in {data['wall_s']:.1f} s."
     )
     domains = list(data["results"][0]["domains"])

@@ -88,14 +88,21 @@ def mean_logprobs(
 
 
 def _plain_head(model):
-    """(decoder, head) when logits are head(decoder(x).last_hidden_state) with a plain Linear head, else None."""
+    """(decoder, head) when logits are head(decoder(x).last_hidden_state) with a plain Linear head, else None.
+
+    Models that scale or cap logits (Gemma's softcapping, Cohere's logit_scale, Granite's logits_scaling) or
+    attend through a sliding window (cached prompt keys would outlive the window) take the full-sequence path.
+    """
     head, decoder = model.get_output_embeddings(), getattr(model, "model", None)
+    cfg = model.config
     plain = (
         head is not None
         and decoder is not None
         and type(head).__name__ == "Linear"
-        and not getattr(model.config, "final_logit_softcapping", None)
-        and getattr(model.config, "logit_scale", None) is None
+        and not getattr(cfg, "final_logit_softcapping", None)
+        and getattr(cfg, "logit_scale", None) is None
+        and getattr(cfg, "logits_scaling", 1.0) in (None, 1.0)
+        and not getattr(cfg, "sliding_window", None)
     )
     return (decoder, head) if plain else None
 

@@ -8,7 +8,8 @@ the coefficient names, the domains and the coefficient values, and returns a Sea
   split.
 - `optuna`: a maintained optimiser (Optuna's TPE): the closest unreached target next, its study warm-started
   with every evaluation made so far, a share of the budget each.
-Every strategy is given the same `budget`, and every evaluation is credited to all 27 targets (the Engine).
+Every strategy but `grid` (whose size is its lattice: give the lattice step that matches the budget) is given
+the same `budget`, and every evaluation is credited to all 27 targets (the Engine).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def adaptive_search(
 ) -> SearchResult:
     """Coarse screen, per-target pattern search (steps 4, 2, 1 grid cells), then full-split confirmation.
 
-    `budget` caps all evaluations (screening and confirmation); the paper's grid needs 30× more at 300.
+    `budget` caps all evaluations (screening and, on a subsample, the full-split re-check of candidates).
     """
     t0, eng = time.perf_counter(), Engine(evaluate, names, domains)
     values = sorted(values)

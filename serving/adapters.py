@@ -41,6 +41,14 @@ def check_lora_form(alignments: AlignmentSet) -> None:
             )
 
 
+def combined_rank(alignments: AlignmentSet) -> int:
+    """The largest rank a combined adapter can have: per AV its largest stored factor rank, summed."""
+    return sum(
+        max((av.tensor_part(t, "lowrank_V").shape[0] for t in av.names() if not av.is_dense(t)), default=0)
+        for av in alignments.avs.values()
+    )
+
+
 def combined_adapter(alignments: AlignmentSet, key: Key, cache_dir: Path) -> Path:
     """The adapter folder of the λ-vector `key` (built on first use, then read from the cache)."""
     folder = Path(cache_dir) / adapter_name(alignments, key)

@@ -73,6 +73,8 @@ class AlignmentSet:
                 )
             return float(lam)
         try:
+            if isinstance(value, bool):
+                raise TypeError
             lam = float(value)
         except (TypeError, ValueError):
             raise RequestError(

@@ -19,7 +19,7 @@ from meav.core.version import __version__
 from meav.serving.alignment import AlignmentSet
 from meav.serving.batch import GenRequest
 from meav.serving.options import ServeOptions
-from meav.serving.protocol import ChatRequest, RequestError, chunk, completion, parse_chat
+from meav.serving.protocol import ChatRequest, RequestError, chunk, completion, parse_chat, prompt_ids
 
 
 def create_app(engine, alignments: AlignmentSet, options: ServeOptions) -> FastAPI:
@@ -32,7 +32,7 @@ def create_app(engine, alignments: AlignmentSet, options: ServeOptions) -> FastA
     @app.get("/health")
     async def health() -> dict:
         return {"status": "ok", "model": alignments.model_id, "engine": engine.name, "mode": engine.mode,
-                "queued": engine.queued(), "active": engine.active(), "finished": dict(engine.stats),
+                "queued": engine.queued(), "active": engine.active(), "finished": engine.finished(),
                 "alignment_vectors": alignments.describe()}  # fmt: skip
 
     @app.get("/v1/models")
@@ -53,7 +53,8 @@ def create_app(engine, alignments: AlignmentSet, options: ServeOptions) -> FastA
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         gen = GenRequest(
-            key=key, prompt_ids=engine.prompt_ids(req.messages), max_new_tokens=req.max_tokens,
+            key=key, prompt_ids=prompt_ids(engine.tokenizer, req.messages, req.max_tokens, getattr(engine, "max_context", None)),
+            max_new_tokens=req.max_tokens,
             emit=lambda ev: loop.call_soon_threadsafe(events.put_nowait, ev), temperature=req.temperature,
             top_p=req.top_p, seed=req.seed, stop=req.stop, deadline=time.monotonic() + options.request_timeout,
         )  # fmt: skip

@@ -39,6 +39,12 @@ class GenRequest:
     arrived: float = field(default_factory=time.monotonic)
 
 
+def _stop_prefix(text: str, stops: list[str]) -> int:
+    """Length of the longest end of `text` that begins a stop string: held back from a stream until the next
+    tokens show whether the stop string completes (a stream must never send text the answer then drops)."""
+    return max((k for s in stops for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
+
+
 @dataclass
 class Row:
     req: GenRequest
@@ -171,9 +177,10 @@ class DecodeBatch:
             finish = "length"
         if finish is None and text.endswith("\ufffd"):
             return None  # half a character: wait for the rest of its bytes
-        if len(text) > len(row.sent) and text.startswith(row.sent):
-            req.emit(("delta", text[len(row.sent) :]))
-            row.sent = text
+        ready = text if finish else text[: len(text) - _stop_prefix(text, req.stop)]
+        if len(ready) > len(row.sent) and ready.startswith(row.sent):
+            req.emit(("delta", ready[len(row.sent) :]))
+            row.sent = ready
         if finish:
             req.emit(("done", finish, len(req.prompt_ids), len(ids), text))
         return finish

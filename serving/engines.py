@@ -44,6 +44,13 @@ class TransformersEngine:
         force: bool = False,
     ):
         self.model, self.tokenizer, self.alignments = model, tokenizer, alignments
+        self.max_context = getattr(model.config, "max_position_embeddings", None)
+        window = getattr(model.config, "sliding_window", None)
+        if window and getattr(model.config, "use_sliding_window", True):
+            # the batch merges caches by left-padding them, which a windowed cache (cropped per layer) breaks
+            raise MeavError(
+                f"base: sliding-window attention ({window} tokens) is not served by the transformers engine"
+            )
         self.max_batch, self.max_queue = max_batch, max_queue
         self.waiting: dict[Key, deque[GenRequest]] = {}
         self.cond = threading.Condition()
@@ -75,17 +82,20 @@ class TransformersEngine:
         self.thread.join(timeout=10)
 
     def queued(self) -> int:
-        return sum(len(q) for q in self.waiting.values())
+        with self.cond:  # the scheduler thread changes `waiting` under this lock (a reentrant one)
+            return sum(len(q) for q in self.waiting.values())
+
+    def finished(self) -> dict[str, int]:
+        with self.cond:
+            return dict(self.stats)
 
     def active(self) -> int:
         return len(self.batch)
 
-    def prompt_ids(self, messages: list[dict]) -> list[int]:
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
-
     def submit(self, req: GenRequest) -> None:
         with self.cond:
+            if self.queued() >= self.max_queue:
+                self._purge()
             if self.queued() >= self.max_queue:
                 self.stats["rejected"] += 1
                 raise RequestError(
@@ -120,6 +130,13 @@ class TransformersEngine:
             self.current = ready[0][1]
         queue = self.waiting.get(self.current) or deque()
         return [self._pop(self.current) for _ in range(min(room, len(queue)))]
+
+    def _purge(self) -> None:
+        """Drop waiting requests whose client went away: they must not hold places in a full queue."""
+        for key in list(self.waiting):
+            self.waiting[key] = deque(r for r in self.waiting[key] if not r.cancelled.is_set())
+            if not self.waiting[key]:
+                del self.waiting[key]
 
     def _pop(self, key: Key) -> GenRequest:
         req = self.waiting[key].popleft()
@@ -172,14 +189,26 @@ class TransformersEngine:
         if live and not self.per_row and not self.batch.rows:
             steer(self.model, self.alignments.weights(self.current), force=True)  # exact, in place
         for req in live:
-            self.batch.add(req)
+            try:
+                self.batch.add(req)  # its prefill runs alone: a failure there is this request's only
+            except Exception as e:  # noqa: BLE001
+                log.exception("prefill failed")
+                req.emit(
+                    (
+                        "error",
+                        RequestError(
+                            500, f"generation failed: {type(e).__name__}: {e}", None, "engine_error"
+                        ),
+                    )
+                )
         self._count(self.batch.finish())
         if len(self.batch):
             self.batch.step()
             self._count(self.batch.finish())
 
     def _count(self, done) -> None:
-        self.stats.update(reason for _, reason in done)
+        with self.cond:
+            self.stats.update(reason for _, reason in done)
 
 
 def load_transformers_engine(
@@ -191,6 +220,8 @@ def load_transformers_engine(
 
 
 def load_vllm_engine(options, model, tokenizer, alignments: AlignmentSet, base_path):
+    steer(model, dict.fromkeys(alignments.avs.values(), 0.0), force=options.force)  # refuse another base's AV
+    steer(model, {})
     del model  # vLLM loads its own copy of the base, onto the GPU(s)
     return VllmEngine(options, base_path, tokenizer, alignments)
 

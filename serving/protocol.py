@@ -72,9 +72,13 @@ def _number(body: dict, name: str, kind: type, low: float | None = None, high: f
         raise RequestError(
             400, f"'{name}' must be {'an integer' if kind is int else 'a number'}", name, "invalid_type"
         )
-    if (low is not None and value < low) or (high is not None and value > high):
+    if value != value or (low is not None and value < low) or (high is not None and value > high):  # NaN too
         raise RequestError(400, f"'{name}' must be in [{low}, {high}], got {value}", name, "invalid_value")
     return kind(value)
+
+
+def _default(value, default):
+    return default if value is None else value
 
 
 def _messages(value: Any) -> list[dict[str, str]]:
@@ -133,14 +137,34 @@ def parse_chat(body: Any, max_tokens_limit: int, default_max_tokens: int) -> Cha
         model=body["model"],
         messages=_messages(body.get("messages")),
         max_tokens=max_tokens or default_max_tokens,
-        temperature=_number(body, "temperature", float, 0.0, 2.0) or 0.0,
-        top_p=_number(body, "top_p", float, 0.0, 1.0) or 1.0,
-        seed=_number(body, "seed", int),
+        temperature=_default(_number(body, "temperature", float, 0.0, 2.0), 0.0),
+        top_p=_default(_number(body, "top_p", float, 0.0, 1.0), 1.0),
+        seed=_number(body, "seed", int, -(2**63), 2**63 - 1),
         stop=stop,
         stream=bool(body.get("stream", False)),
         include_usage=bool(stream_options.get("include_usage", False)),
         alignment=alignment,
     )
+
+
+def prompt_ids(tokenizer, messages: list[dict], max_tokens: int, max_context: int | None) -> list[int]:
+    """The chat template's tokens for the messages; a template that refuses them (roles out of order) or a
+    prompt that leaves no room for `max_tokens` in the model's context is the request's fault: 400."""
+    try:
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    except Exception as e:  # noqa: BLE001 - jinja2's TemplateError and the template's own raise_exception
+        raise RequestError(
+            400, f"the model's chat template refuses these messages: {e}", "messages"
+        ) from None
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if max_context and len(ids) + max_tokens > max_context:
+        raise RequestError(
+            400,
+            f"{len(ids)} prompt tokens + max_tokens {max_tokens} exceed the model's context of {max_context}",
+            "messages",
+            "context_length_exceeded",
+        )
+    return ids
 
 
 def completion(req: ChatRequest, model: str, text: str, finish: str, prompt_tokens: int, tokens: int) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from meav.core.embedded import cache_root
 from meav.core.errors import MeavError
-from meav.serving.adapters import check_lora_form, combined_adapter
+from meav.serving.adapters import check_lora_form, combined_adapter, combined_rank
 from meav.serving.alignment import AlignmentSet
 from meav.serving.batch import GenRequest
 from meav.serving.protocol import RequestError
@@ -37,18 +37,16 @@ class VllmEngine:
         self.tokenizer, self.alignments = tokenizer, alignments
         self.cache_dir = Path(options.cache_dir or cache_root() / "serve")
         self.SamplingParams, self.LoRARequest = SamplingParams, LoRARequest
-        rank = sum(
-            max(alignments.avs[n].shape(t)[0] for t in alignments.avs[n].names()) for n in alignments.avs
-        )
+        rank = combined_rank(alignments)
         args = AsyncEngineArgs(
-            model=str(base_path), enable_lora=True, max_loras=8, max_lora_rank=max(8, min(rank, 256)),
+            model=str(base_path), enable_lora=True, max_loras=8, max_lora_rank=max(8, 1 << (rank - 1).bit_length()),  # vLLM takes powers of two
             dtype=options.dtype if options.dtype != "float64" else "float32", max_num_seqs=options.max_batch,
         )  # fmt: skip
         self.engine = AsyncLLMEngine.from_engine_args(args)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="meav-vllm", daemon=True)
         self.ids: dict[tuple, int] = {}
-        self.max_queue, self.inflight = options.max_queue, 0
+        self.max_queue, self.inflight, self.lock = options.max_queue, 0, threading.Lock()
         self.stats: Counter[str] = Counter()
 
     def start(self):
@@ -58,25 +56,26 @@ class VllmEngine:
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
+    def finished(self) -> dict[str, int]:
+        return dict(self.stats.copy())  # updated from the engine's own loop thread
+
     def queued(self) -> int:
         return self.inflight
 
     def active(self) -> int:
         return self.inflight
 
-    def prompt_ids(self, messages: list[dict]) -> list[int]:
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
-
     def submit(self, req: GenRequest) -> None:
-        if self.inflight >= self.max_queue:
+        with self.lock:  # HTTP threads add, the engine's loop thread takes away
+            full = self.inflight >= self.max_queue
+            self.inflight += not full
+        if full:
             raise RequestError(
                 429,
                 f"the server's queue is full ({self.max_queue} in flight); retry later",
                 None,
                 "queue_full",
             )
-        self.inflight += 1
         asyncio.run_coroutine_threadsafe(self._run(req), self.loop)
 
     async def _run(self, req: GenRequest) -> None:
@@ -118,4 +117,5 @@ class VllmEngine:
                 )
             )
         finally:
-            self.inflight -= 1
+            with self.lock:
+                self.inflight -= 1

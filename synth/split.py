@@ -24,7 +24,8 @@ def assign_split(row_id: str, test_fraction: float, validation_fraction: float) 
 
 
 def split_rows(rows: list[dict], domains: list[str], test_fraction: float, validation_fraction: float):
-    """Assign every row a split by hashing its id; a domain's empty split takes the train row nearest to it.
+    """Assign every row a split by hashing its id; a domain's empty split takes the train (else test) row
+    nearest to it.
 
     Small corpora would otherwise leave a domain without validation (3% of train) or test rows; the row moved
     is chosen by hash too, so the result is still a pure function of the ids.
@@ -34,17 +35,25 @@ def split_rows(rows: list[dict], domains: list[str], test_fraction: float, valid
     for r in rows:
         by_split[assign_split(r["id"], test_fraction, validation_fraction)].append(r)
     for domain in domains:
-        for split in ("test", "validation"):
+        for split in ("train", "test", "validation"):
             if any(r["domain"] == domain for r in by_split[split]):
                 continue
-            train = sorted(
-                (r for r in by_split["train"] if r["domain"] == domain), key=lambda r: _unit(split + r["id"])
+            # the donor is train, else test (tiny corpora): a split with at least two of the domain's rows
+            donors = [d for d in ("train", "test", "validation") if d != split]
+            pools = [
+                sorted(
+                    (r for r in by_split[d] if r["domain"] == domain), key=lambda r: _unit(split + r["id"])
+                )
+                for d in donors
+            ]
+            donor, pool = next(
+                ((d, p) for d, p in zip(donors, pools, strict=True) if len(p) >= 2), (None, [])
             )
-            if len(train) < 2:
+            if donor is None:
                 raise MeavError(
                     f"domain {domain!r}: too few rows after cleanup to fill train, validation and test; "
                     "grow the recipe (more personas or CreatePersona depth)"
                 )
-            by_split["train"].remove(train[0])
-            by_split[split].append(train[0])
+            by_split[donor].remove(pool[0])
+            by_split[split].append(pool[0])
     return by_split

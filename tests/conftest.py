@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def built_once(tmp_path_factory, worker_id: str, name: str, build: Callable[[Path], Path]) -> Path:
+    """`build(folder)` once per test run, even when several pytest-xdist workers (pyproject's `-n 2`) ask for
+    it: the first builds under a lock in the run's shared temp folder, the others wait and reuse it."""
+    if worker_id == "master":
+        return build(tmp_path_factory.mktemp(name))
+    folder = tmp_path_factory.getbasetemp().parent / name
+    with FileLock(f"{folder}.lock"):
+        done = folder / ".built"
+        if not done.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            done.write_text(str(build(folder)))
+        return Path(done.read_text())
 
 
 @pytest.fixture(scope="session")
@@ -52,14 +70,16 @@ def reference_corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference_medical_model(reference_corpus, tmp_path_factory) -> Path:
+def reference_medical_model(reference_corpus, tmp_path_factory, worker_id) -> Path:
     """The embedded SmolLM2 trained toward expert answers with the shipped medical recipe (the demo's) on the
     reference corpus's train split. Slow (~3 minutes on 2 cores): only slow-marked tests use it."""
     from meav.training import TrainOptions, train
 
     recipe = Path(__file__).resolve().parents[1] / "recipes/smollm2-135m-instruct/medical/ipo.yaml"
-    out = tmp_path_factory.mktemp("reference-medical") / "model"
-    return train(TrainOptions(recipe=recipe, dataset=str(reference_corpus), out=out))
+    return built_once(
+        tmp_path_factory, worker_id, "reference-medical",
+        lambda folder: train(TrainOptions(recipe=recipe, dataset=str(reference_corpus), out=folder / "model")),
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +88,9 @@ def reference_medical_av(embedded_model, reference_medical_model) -> Path:
     from tests.av_helpers import extract_av
 
     av = reference_medical_model.parent / "av"
-    extract_av(embedded_model, reference_medical_model, av, domain="medical", target="expert")
+    with FileLock(f"{av}.lock"):  # the model folder is shared by the workers: so is its AV
+        if not (av / "av_config.json").is_file():
+            extract_av(embedded_model, reference_medical_model, av, domain="medical", target="expert")
     return av
 
 

@@ -12,6 +12,7 @@ import datasets
 import torch
 import transformers
 import trl
+from huggingface_hub import HfApi
 from matplotlib.figure import Figure
 
 from meav.core import atomic
@@ -41,8 +42,6 @@ def folder_fingerprint(folder: str | Path) -> str | None:
 def hub_revision(repo_id: str, repo_type: str, revision: str | None) -> str | None:
     """The commit a Hub id resolves to, when the Hub is reachable (None offline)."""
     try:
-        from huggingface_hub import HfApi
-
         info = HfApi().repo_info(repo_id, repo_type=repo_type, revision=revision, timeout=10)
         return info.sha
     except Exception:

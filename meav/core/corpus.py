@@ -93,6 +93,9 @@ def load_corpus(
     if Path(src).is_dir() and (Path(src) / "data").is_dir():
         # datasets refuses a config with a missing split in words that do not name it; name it here
         where = "*" if config == "all" else config
+        known = sorted(p.name for p in (Path(src) / "data").iterdir() if p.is_dir())
+        if config != "all" and config not in known:
+            raise MeavError(f"{src}: no domain {config!r} (the corpus has: {', '.join(known)})")
         missing = [s for s in SPLITS if not any((Path(src) / "data").glob(f"{where}/{s}-*.parquet"))]
         if missing:
             raise MeavError(f"{src}: no {missing[0]!r} split (no data/{where}/{missing[0]}-*.parquet)")

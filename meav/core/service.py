@@ -18,7 +18,7 @@ from pathlib import Path
 
 from meav.core import atomic
 from meav.core.errors import MeavError
-from meav.core.procs import alive, command_line
+from meav.core.procs import alive, command_line, start_time
 
 
 class ServiceLock:
@@ -58,11 +58,13 @@ class ServiceLock:
             return {}
 
     def _stop_leftovers(self, grace_s: float) -> list[str]:
-        """Processes a killed run recorded that still run the recorded command (not a reused pid)."""
+        """Processes a killed run recorded that still run: same pid, command and start time (not a reused pid)."""
         left = [
             (name, p["pid"])
             for name, p in self._recorded().get("processes", {}).items()
-            if alive(p["pid"]) and command_line(p["pid"]) == p["cmd"]
+            if alive(p["pid"])
+            and command_line(p["pid"]) == p["cmd"]
+            and p.get("started") in (None, start_time(p["pid"]))
         ]
         for _, pid in left:
             _signal_group(pid, signal.SIGTERM)
@@ -75,7 +77,7 @@ class ServiceLock:
         return [f"{name} {pid}" for name, pid in left]
 
     def record(self, name: str, pid: int) -> None:
-        self._processes[name] = {"pid": pid, "cmd": command_line(pid)}
+        self._processes[name] = {"pid": pid, "cmd": command_line(pid), "started": start_time(pid)}
         self._write()
 
     def _write(self) -> None:

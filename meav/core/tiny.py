@@ -68,6 +68,7 @@ def build_tiny_model(
     seed: int = 0,
     max_shard_size: str | None = None,
     ascii_only: bool = False,
+    max_positions: int = 512,
 ) -> Path:
     """Write a randomly initialised causal LM (+ tokenizer) to `out_dir` and return the path.
 
@@ -84,7 +85,7 @@ def build_tiny_model(
         num_hidden_layers=num_layers,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=512,
+        max_position_embeddings=max_positions,
         pad_token_id=tok.pad_token_id,
         eos_token_id=tok.eos_token_id,
         bos_token_id=None,

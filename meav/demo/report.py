@@ -94,9 +94,15 @@ def summary(sweeps: dict[str, dict]) -> str:
         if generic
         else "Generic never dominates at any λ of the grid in any domain."
     )
+    controlled = sum(1 for s in sweeps.values() if s.get("control"))
+    ctrl = (
+        f"the random control passes in {len(control)}/{controlled}"
+        if controlled
+        else "no random control was run (control: false)"
+    )
     return (
         f"Knob visible in {len(seen)}/{len(sweeps)} domains by the margin verdict ({', '.join(seen) or 'none'}); "
-        f"the random control passes in {len(control)}/{len(sweeps)}. {gen} Base model (λ = 0) shares "
+        f"{ctrl}. {gen} Base model (λ = 0) shares "
         f"Exp/Gen/Avd: {base}."
     )
 
@@ -230,11 +236,17 @@ def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
         if (corpus / "reference_meta.json").is_file()
         else (config.corpus or "generated")
     )
+    counts = {d: s["n_queries"][d] for d, s in sweeps.items()}
+    per_domain = (
+        f"{next(iter(counts.values()))} test queries per domain"
+        if len(set(counts.values())) == 1
+        else "test queries " + ", ".join(f"{d} {n}" for d, n in counts.items())
+    )
     parts = [
         "# meav demo report",
         "",
-        f"Base model: {config.model}; training corpus: {kind}; λ grid {config.lambdas} on "
-        f"{next(iter(sweeps.values()))['n_queries']} test queries per domain; scale {config.scale:g}.",
+        f"Base model: {config.model}; training corpus: {kind}; λ grid {config.lambdas} on {per_domain}; "
+        f"scale {config.scale:g}.",
         "",
         "## Headline: the tunable knob",
         "",

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from meav.core import atomic
-from meav.core.errors import MeavError
+from meav.core.errors import MeavError, OptionError
 from meav.core.models import load_for_inference, resolve_model
 from meav.dataset_cards.api import make_card
 from meav.dataset_cards.options import CardOptions
@@ -31,7 +31,7 @@ from meav.evaluation.baselines import prompting_rows
 from meav.evaluation.dominance import parse_grid
 from meav.evaluation.evalset import Evaluator, load_eval_rows
 from meav.evaluation.knob import sweep
-from meav.evaluation.multidomain import search
+from meav.evaluation.multidomain import check_options, search
 from meav.evaluation.options import SearchOptions, SweepOptions
 from meav.evaluation.scoring import shares
 from meav.reference.build import build_reference
@@ -109,7 +109,8 @@ class Evaluations:
 
 
 def _ood_known(out: Path, domains: list[str], n: int) -> dict[float, dict]:
-    """The base model's row (λ = 0) on the first n queries of other domains, from their in-domain sweeps."""
+    """The base model's row (λ = 0) on the first n queries of other domains, from their in-domain sweeps
+    (nothing when an in-domain sweep scored fewer queries: the rows would not be the same queries)."""
     scores = {}
     for d in domains:
         row = next(
@@ -117,6 +118,8 @@ def _ood_known(out: Path, domains: list[str], n: int) -> dict[float, dict]:
             for r in json.loads((out / "sweeps" / d / "sweep.json").read_text())["results"]
             if r["lambda"] == 0.0
         )
+        if len(row["scores"][d]) < n:
+            return {}
         scores[d] = row["scores"][d][:n]
     return {0.0: {"domains": {d: shares(s) for d, s in scores.items()}, "scores": scores}}
 
@@ -127,11 +130,35 @@ def _prompting(ev: Evaluator, path: Path) -> None:
     )
 
 
+def _search_options(c: DemoConfig, base: str, corpus: str, avs: dict[str, Path], out: Path) -> SearchOptions:
+    return SearchOptions(base=base, dataset=corpus, av=[f"{d}={p}" for d, p in avs.items()], out=out / "search",
+                         strategy=c.search_strategy, coef_range=c.search_range,
+                         budget=max(1, round(c.search_budget * c.scale)), coarse=2,
+                         search_queries=c.search_queries)  # fmt: skip
+
+
+def check_plan(c: DemoConfig, out: Path) -> None:
+    """Refuse settings that would fail a late stage (the search runs after ~40 minutes) before anything runs."""
+    check_inputs(c)
+    grid = parse_grid(c.lambdas, "lambdas")
+    if not (0.0 in grid and min(grid) < 0.0 < max(grid)):
+        raise OptionError("lambdas", f"{c.lambdas!r}: the verdict needs λ = 0 and a value on each side of it")
+    parse_grid(c.ood_lambdas, "ood_lambdas")
+    if len(c.domains) >= 2:  # the search combines the domain AVs; its options are checked as it would run
+        try:
+            check_options(_search_options(c, "base", "corpus", {d: out / "avs" / d for d in c.domains}, out))
+        except OptionError as e:  # name the demo's own field, not the search's
+            field = {"coef_range": "search_range"}.get(
+                e.field, f"search_{e.field}".replace("search_search_", "search_")
+            )
+            raise OptionError(field, e.message) from e
+
+
 def run_demo(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print) -> Path:
     """Run (or continue) every stage into `out`; returns the report path."""
     c = config
-    check_inputs(c)
     out = Path(out)
+    check_plan(c, out)
     out.mkdir(parents=True, exist_ok=True)
     _check_same_config(out, c)
     stages = Stages(out, echo)
@@ -186,10 +213,7 @@ def run_demo(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = 
         "prompting baseline", prompting, prompting.is_file,
         lambda: _prompting(evals.evaluator(dict.fromkeys(c.domains, c.prompting_queries)), prompting),
     )  # fmt: skip
-    o = SearchOptions(**{k: v for k, v in common.items() if k != "resamples"}, av=[f"{d}={p}" for d, p in avs.items()],
-                      out=out / "search", strategy=c.search_strategy, coef_range=c.search_range,
-                      budget=max(1, round(c.search_budget * c.scale)), coarse=2,
-                      search_queries=c.search_queries)  # fmt: skip
+    o = _search_options(c, base, corpus, avs, out)
     found = o.out / f"search-{o.strategy}.json"
     stages.run("search", found, found.is_file,
                lambda: search(o, evals.evaluator(dict.fromkeys(c.domains, c.search_queries + c.confirm_queries))))  # fmt: skip

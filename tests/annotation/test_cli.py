@@ -85,7 +85,7 @@ def test_push_and_report_faults_against_the_server(
     assert_one_line_error(reseeded, "another assignment")
 
     shared = run_cli(base + small + key + ["--workspace", "meav-ann1"], monkeypatch, capsys)
-    assert_one_line_error(shared, "--workspace meav-ann1", "are members")
+    assert_one_line_error(shared, "--workspace: meav-ann1", "are members")
 
     report = ["annotate", "report", "--url", argilla.url, "--out", str(tmp_path / "r")]
     assert_one_line_error(

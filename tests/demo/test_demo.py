@@ -4,11 +4,13 @@ reference corpus, 2 training steps, a 3-point grid on 3 queries); every artifact
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from meav.core.errors import MeavError
 from meav.demo import REPO, DemoConfig, load_config, run_demo
@@ -32,10 +34,17 @@ HEAVY = ["smoke (synth + card)", "corpus", "train medical", "extract legal", "sw
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, tiny_llama, smoke_recipe, train_recipe):
-    out = tmp_path_factory.mktemp("demo") / "run"
-    lines: list[str] = []
-    report = run_demo(tiny_config(tiny_llama, smoke_recipe, train_recipe), out, echo=lines.append)
-    return out, report, lines
+    """The command, in its own process as users run it: its smoke stage forks distilabel workers that load a
+    model, which a process that has already run torch's thread pool (a test worker) cannot do safely."""
+    folder = tmp_path_factory.mktemp("demo")
+    config, out = folder / "demo.yaml", folder / "run"
+    config.write_text(yaml.safe_dump(tiny_config(tiny_llama, smoke_recipe, train_recipe).model_dump()))
+    cmd = [sys.executable, "-m", "meav.cli", "demo", "--config", str(config), "--out", str(out)]
+    done = subprocess.run(
+        cmd, env={**os.environ, "MEAV_PROGRESS": "0"}, capture_output=True, text=True, timeout=1200
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, out / "report.md", done.stdout.splitlines()
 
 
 def _section(text: str, title: str) -> str:

@@ -109,6 +109,17 @@ def test_sweep_writes_tables_curves_and_recommended_lambda(llama_pair, toy_corpu
     assert (run / "sweep-knob.png").exists()
 
 
+def test_sweep_scores_only_the_domains_asked_for(llama_pair, toy_corpus, tmp_path):
+    from meav.evaluation import SweepOptions, sweep
+
+    base, _, av_dir = llama_pair
+    o = SweepOptions(base=str(base), av=str(av_dir), dataset=str(toy_corpus), out=tmp_path / "run", domains=["legal"],
+                     lambdas="0,1", baselines="", write_back=False, max_queries=2)  # fmt: skip
+    data = sweep(o)
+    assert data["n_queries"] == {"legal": 2}
+    assert all(set(r["domains"]) == {"legal"} for r in data["results"])
+
+
 def test_search_grid_adaptive_and_decomposition(llama_pair, llama_pair2, toy_corpus, tmp_path, capsys):
     base, _, av1 = llama_pair
     _, _, av2 = llama_pair2
@@ -161,7 +172,7 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
 
 @pytest.mark.parametrize(
     ("extra", "needle"),
-    [(["--budget", "4"], "--budget: 4: the adaptive strategy needs at least 27"),
+    [(["--budget", "4"], "--budget: 4: the adaptive strategy needs at least 9 evaluations"),
      (["--search-queries", "50"], "--search-queries: 50 of"),
      (["--strategy", "bayes"], "--strategy: 'bayes'")],
 )  # fmt: skip

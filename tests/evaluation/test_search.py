@@ -24,7 +24,9 @@ def test_27_targets_and_reach_rule():
 
 
 @pytest.mark.parametrize("spill", [0.2, 0.4])
-def test_adaptive_matches_grid_with_30x_fewer_evaluations(spill):
+def test_adaptive_search_mechanics_on_the_easy_evaluator(spill):
+    """Mechanics only: on this smooth evaluator every target is a convex region, so adaptive search matching
+    the grid holds by construction. The equal-budget comparison that can fail is bench/search.py."""
     ev = synthetic_evaluator(DOMAINS, spill=spill)
     grid = grid_search(ev, DOMAINS, DOMAINS, PAPER_GRID)
     adaptive = adaptive_search(ev, DOMAINS, DOMAINS, PAPER_GRID, screen_fraction=1.0)

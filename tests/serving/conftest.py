@@ -8,7 +8,9 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,8 @@ def start_server(*args: str, timeout: float = 90) -> Server:
             raise RuntimeError(f"meav serve exited {proc.returncode}: {''.join(seen)[-2000:]}")
         seen.append(line)
         if m := URL.search(line):
+            # keep reading its output: a full pipe would block the server's next log line (and the server)
+            threading.Thread(target=lambda: deque(proc.stdout, maxlen=0), daemon=True).start()
             return Server(m.group(1), proc, cmd)
     proc.kill()
     raise RuntimeError(f"meav serve did not start: {''.join(seen)[-2000:]}")

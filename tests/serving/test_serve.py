@@ -97,6 +97,15 @@ def test_lambda_in_the_model_name_and_level_names(grouped, serve_models):
         ({"max_tokens": 0}, 400, "max_tokens"),
         ({"model": "gpt-4o"}, 404, "model"),
         ({"messages": []}, 400, "messages"),
+        ({"alignment": {"medical": float("nan")}}, 400, "alignment.medical"),
+        ({"alignment": {"medical": True}}, 400, "alignment.medical"),
+        ({"temperature": float("nan")}, 400, "temperature"),
+        ({"seed": 2**70}, 400, "seed"),
+        (
+            {"messages": [{"role": "user", "content": "word " * 600}]},
+            400,
+            "messages",
+        ),  # past the context of 512
     ],
 )
 def test_bad_requests_are_refused_and_the_server_keeps_serving(grouped, serve_models, body, status, param):
@@ -107,11 +116,34 @@ def test_bad_requests_are_refused_and_the_server_keeps_serving(grouped, serve_mo
         "max_tokens": 4,
         **body,
     }
-    r = httpx.post(url, json=request, timeout=60)
+    content = json.dumps(
+        request
+    ).encode()  # NaN as JavaScript's literal, which Python's json reads (httpx refuses it)
+    r = httpx.post(url, content=content, headers={"content-type": "application/json"}, timeout=60)
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["param"] == param and error["message"] and error["type"]
     assert ask(grouped, str(serve_models["base"]), "hi", {}, max_tokens=2) is not None
+
+
+def test_a_stop_string_ends_the_answer_and_no_part_of_it_is_streamed(grouped, serve_models, offline):
+    model = str(serve_models["base"])
+    want = offline({}, PROMPTS[0], 24)
+    stop = want[6:10]  # four characters inside the answer: they arrive over more than one token
+    assert len(stop) == 4 and stop.strip(), want
+    expected = want[: want.find(stop)]
+    for stream in (False, True):
+        r = client(grouped).chat.completions.create(
+            model=model, messages=[{"role": "user", "content": PROMPTS[0]}], max_tokens=24, stop=[stop],
+            stream=stream,
+        )  # fmt: skip
+        if stream:
+            chunks = [c.choices[0] for c in r if c.choices]
+            text = "".join(c.delta.content or "" for c in chunks)
+            finish = chunks[-1].finish_reason
+        else:
+            text, finish = r.choices[0].message.content, r.choices[0].finish_reason
+        assert (text, finish) == (expected, "stop"), stream
 
 
 def test_malformed_json_is_400(grouped):
@@ -153,11 +185,15 @@ def test_a_request_past_its_deadline_is_504(serve_models):
         server.stop()
 
 
-def test_a_client_that_goes_away_cancels_its_work(serve_models):
-    server = start_server("--base", serve_models["base"], "--max-tokens", "100000")
+def test_a_client_that_goes_away_cancels_its_work(tmp_path):
+    from meav.core.tiny import build_tiny_model
+
+    # a context long enough that the answer cannot end before the client leaves
+    base = build_tiny_model(tmp_path / "long", ascii_only=True, max_positions=200_000, seed=3)
+    server = start_server("--base", base, "--max-tokens", "100000")
     health = server.url.removesuffix("/v1") + "/health"
     try:
-        body = {"model": str(serve_models["base"]), "messages": [{"role": "user", "content": PROMPTS[0]}],
+        body = {"model": str(base), "messages": [{"role": "user", "content": PROMPTS[0]}],
                 "max_tokens": 100000, "stream": True}  # fmt: skip
         with httpx.stream("POST", server.url + "/chat/completions", json=body, timeout=60) as r:
             for i, _ in enumerate(r.iter_lines()):

@@ -16,6 +16,7 @@ def _recipe(folder, model):
     return write_recipe(
         folder, backend=f"local:{model}", batch_size=2, createpersona=None, personahub={"dataset": "personas.jsonl", "sample": 4},
         generation={"max_new_tokens_query": 24, "max_new_tokens_response": 48},
+        cleanup={"min_query_words": 1, "drop_level_mismatch": False},  # random text: keep every row
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from meav.core.corpus import LEVELS, SPLITS, load_corpus
+from tests.cli_runner import run_meav
 from tests.fakes.anthropic import AnthropicTestServer
 from tests.synth.conftest import write_recipe
 
@@ -93,7 +94,7 @@ def test_malformed_createpersona_json_is_retried_once_then_dropped(anthropic_ser
 
 def test_resume_after_kill(tmp_path):
     """kill -9 mid-run, rerun: same corpus as an uninterrupted run, and no completed call made again."""
-    with AnthropicTestServer(latency=0.25) as server:
+    with AnthropicTestServer(latency=0.05) as server:
         env = {"ANTHROPIC_BASE_URL": server.url, "ANTHROPIC_API_KEY": "k"}
         recipe = write_recipe(tmp_path, max_concurrency=2)
         out = tmp_path / "corpus"
@@ -147,14 +148,15 @@ def test_dry_run_counts_calls_without_calling(anthropic_server, tmp_path):
         ({"backend": "anthropic:claude-sonnet-5-5"}, "call(s) to anthropic:claude-sonnet-5-5 failed"),
     ],
 )
-def test_bad_input_is_one_clear_line(tmp_path, change, message):
+def test_bad_input_is_one_clear_line(tmp_path, change, message, monkeypatch, capsys):
     recipe = write_recipe(tmp_path)
     data = yaml.safe_load(recipe.read_text())
     data.update(change)
     recipe.write_text(yaml.safe_dump(data))
-    env = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_API_KEY": "k"}  # nothing listens on port 9
-    proc = run_synth(recipe, tmp_path / "corpus", env=env)
-    assert proc.returncode == 2
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: ") and message in last, proc.stderr[-1500:]
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # nothing listens on port 9
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    result = run_meav(capsys, "synth", "--recipe", recipe, "--out", tmp_path / "corpus")
+    assert result.code == 2
+    last = result.err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and message in last, result.err[-1500:]
     assert not (tmp_path / "corpus").exists()

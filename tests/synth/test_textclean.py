@@ -1,5 +1,8 @@
+import pytest
+
 from meav.core.corpus import row_id
-from meav.synth.split import assign_split
+from meav.core.errors import MeavError
+from meav.synth.split import assign_split, split_rows
 from meav.synth.textclean import (
     level_mismatch,
     near_duplicates,
@@ -54,3 +57,12 @@ def test_split_is_stable_and_close_to_the_fractions():
     assert abs(share["test"] - 0.2) < 0.03
     assert abs(share["validation"] - 0.8 * 0.03) < 0.01
     assert row_id("medical", "Hello,  World") == row_id("medical", "hello world")
+
+
+def test_a_tiny_domain_still_gets_every_split_whatever_the_hashes():
+    for seed in range(200):  # ids hash anywhere: all into test, none into train, ...
+        rows = [{"id": f"{seed}-{i}", "domain": "medical"} for i in range(3)]
+        by_split = split_rows(rows, ["medical"], 0.34, 0.03)
+        assert {s: len(r) for s, r in by_split.items()} == {"train": 1, "validation": 1, "test": 1}
+    with pytest.raises(MeavError, match="'medical': too few rows"):
+        split_rows(rows[:2], ["medical"], 0.34, 0.03)

@@ -31,14 +31,17 @@ def test_shipped_recipe_builds_the_paper_setting(path, tmp_path):
     assert recipe.domain == path.parent.name and recipe.target == "expert"
     config = make_config(recipe, tmp_path, has_eval=True)
     assert config.loss_type == ["ipo"] and config.beta == 0.1
-    assert config.per_device_train_batch_size == 4 and config.num_train_epochs == 1
-    assert config.load_best_model_at_end and config.metric_for_best_model == "eval_loss"
+    # the paper's batch of 4 pairs, as micro-batches on CPU (a short answer is never padded to a long one)
+    assert config.per_device_train_batch_size * config.gradient_accumulation_steps == 4
+    assert config.num_train_epochs == 1
     assert config.bf16 is False  # `auto` on a machine without a bf16 GPU
-    assert config.eval_strategy == "steps" and config.save_steps % config.eval_steps == 0
-    if recipe.model == "embedded":
-        assert config.max_steps == 10 and config.max_length == 256 and not config.gradient_checkpointing
+    if recipe.model == "embedded":  # the demo's CPU budget: 4 steps, no evaluation in between
+        assert config.max_steps == 4 and config.max_length == 640 and not config.gradient_checkpointing
+        assert recipe.pairs.eval_split is None and config.eval_strategy == "no"
     else:
         assert recipe.model == "mistralai/Mistral-7B-Instruct-v0.3" and config.gradient_checkpointing
+        assert config.load_best_model_at_end and config.metric_for_best_model == "eval_loss"
+        assert config.eval_strategy == "steps" and config.save_steps % config.eval_steps == 0
 
 
 def test_every_field_is_described():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,25 @@ def test_fast_mode_is_within_float32_rounding(llama_pair):
         assert ((fast.state_dict()[k] - exact.state_dict()[k]).abs() <= bound).all(), k
     steer(fast, {av: 0.7})  # switching mode re-reads the deltas in the wider dtype
     assert all(torch.equal(fast.state_dict()[k], v) for k, v in exact.state_dict().items())
+
+
+def test_a_bf16_base_loaded_in_float32_is_still_fingerprinted(tiny_llama, tmp_path):
+    """Most Hub bases are bf16 and CPU inference loads them in float32: the check must still refuse a wrong base."""
+    from transformers import AutoModelForCausalLM
+
+    from meav.core.av import load, steer
+    from tests.av_helpers import extract_av, make_aligned
+
+    base = tmp_path / "base-bf16"
+    AutoModelForCausalLM.from_pretrained(tiny_llama, dtype=torch.bfloat16).save_pretrained(base)
+    for f in Path(tiny_llama).glob("tokenizer*"):
+        shutil.copy(f, base / f.name)
+    aligned = make_aligned(base, tmp_path / "aligned-bf16", seed=3)
+    extract_av(base, aligned, tmp_path / "av", domain="medical", target="expert")
+    av = load(tmp_path / "av")
+    assert av.config["base_dtype"] == "bfloat16"
+    steer(
+        AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), {av: 1.0}
+    )  # the right base: accepted
+    with pytest.raises(MeavError, match="fingerprint"):
+        steer(AutoModelForCausalLM.from_pretrained(aligned, dtype=torch.float32), {av: 1.0})

@@ -122,7 +122,7 @@ def test_conflicting_compression_options_refused(llama_pair, tmp_path, capsys):
         and "choose one compression, not rank and trim" in r.err
         and not (tmp_path / "av").exists()
     )
-    with pytest.raises(MeavError, match="--energy"):
+    with pytest.raises(MeavError, match=r"energy: 1.5: must be in \(0, 1\]"):
         from meav.core.av.codecs import Compression
 
         Compression(energy=1.5)

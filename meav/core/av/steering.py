@@ -48,14 +48,19 @@ def _check(av: AlignmentVector, tensors: dict[str, torch.Tensor], state: SteerSt
                 f"tensor {name!r}: shape {list(av.shape(name))} in {av.path} vs {list(t.shape)} in the model"
             )
     recorded = av.config.get("base_fingerprint", "")
-    base_dtype = av.config.get("base_dtype")
-    dtypes = {str(tensors[n].dtype).removeprefix("torch.") for n in av.names()}
-    if not recorded.startswith(SCHEME + ":") or dtypes != {base_dtype}:
+    base_dtype = getattr(torch, str(av.config.get("base_dtype")), None)
+    dtypes = {tensors[n].dtype for n in av.names()}
+    # a bf16/fp16 base loaded in float32 converts back bit for bit, so its fingerprint can still be checked
+    checkable = isinstance(base_dtype, torch.dtype) and all(
+        d == base_dtype or (d == torch.float32 and base_dtype in (torch.bfloat16, torch.float16))
+        for d in dtypes
+    )
+    if not recorded.startswith(SCHEME + ":") or not checkable:
         log.warning(
             "%s: base fingerprint not checked (model dtypes %s, AV base %s)", av.name, dtypes, base_dtype
         )
         return
-    actual = fingerprint_tensors((n, state.base.get(n, tensors[n])) for n in av.names())
+    actual = fingerprint_tensors((n, state.base.get(n, tensors[n]).to(base_dtype)) for n in av.names())
     if f"{SCHEME}:{actual}" != recorded:
         msg = f"the model is not the base {av.config.get('base')!r} that {av.name} was extracted from (weights fingerprint differs)"
         if not force:

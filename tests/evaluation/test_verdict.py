@@ -1,0 +1,105 @@
+"""The verdict's arithmetic, the control vector and the search log on constructed inputs (fast, no model)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from meav.core.av import AlignmentVector
+from meav.core.av.folders import save_av
+from meav.core.errors import OptionError
+from meav.evaluation.control import norm_matched_random
+from meav.evaluation.multidomain import EvalLog
+from meav.evaluation.verdict import add_margins, interval, knob_verdict, margins
+
+# LEVELS order is avoidance, generic, expert
+
+
+def test_margin_is_the_level_minus_the_best_other():
+    scores = [[-1.0, -2.0, -0.5], [-0.2, -3.0, -0.9]]
+    assert margins(scores, "expert").tolist() == pytest.approx([0.5, -0.7])
+    assert margins(scores, "avoidance").tolist() == pytest.approx([-0.5, 0.7])
+    assert margins(scores, "generic").tolist() == pytest.approx([-1.5, -2.8])
+
+
+def test_the_bootstrap_interval_holds_the_mean_and_narrows_with_more_queries():
+    rng = np.random.default_rng(1)
+    widths = []
+    for n in (10, 1000):
+        values = rng.normal(0.3, 1.0, n)
+        idx = np.random.default_rng(0).integers(0, n, size=(2000, n))
+        stats = interval(values, idx)
+        lo, hi = stats["ci95"]
+        assert lo < stats["mean"] < hi
+        widths.append(hi - lo)
+    assert widths[1] < widths[0] / 5  # ~1/sqrt(n): 10× narrower for 100× the queries
+
+
+def _sweep(expert_shift: dict[float, float], noise: float, n: int = 30) -> list[dict]:
+    """Sweep rows whose expert score moves by `expert_shift[λ]` and avoidance by minus that."""
+    rng = np.random.default_rng(0)
+    base = rng.normal(-2.0, 0.1, size=(n, 3))
+    rows = []
+    for lam, shift in expert_shift.items():
+        s = base + rng.normal(0, noise, size=base.shape)
+        s[:, 2] += shift
+        s[:, 0] -= shift
+        rows.append({"lambda": lam, "scores": {"medical": s.tolist()}})
+    add_margins(rows, 500)
+    return rows
+
+
+def test_a_clear_monotone_effect_is_visible_and_noise_is_not():
+    grid = [-2.0, 0.0, 1.0]
+    visible = knob_verdict(grid, _sweep({-2.0: -0.6, 0.0: 0.0, 1.0: 0.6}, 0.05), "medical")
+    assert visible["visible"] and visible["expert_ordered"] and visible["avoidance_ordered"]
+    flat = knob_verdict(grid, _sweep({-2.0: 0.0, 0.0: 0.0, 1.0: 0.0}, 0.05), "medical")
+    assert not flat["visible"]
+    one_sided = knob_verdict(grid, _sweep({-2.0: 0.0, 0.0: 0.0, 1.0: 0.6}, 0.05), "medical")
+    assert not one_sided["visible"] and not one_sided["expert_ordered"]
+
+
+@pytest.mark.parametrize("grid", [[0.0, 1.0, 2.0], [-1.0, 1.0], [-2.0, -1.0, 0.0]])
+def test_the_verdict_says_why_when_the_grid_cannot_carry_it(grid):
+    rows = _sweep(dict.fromkeys(grid, 0.0), 0.05)
+    v = knob_verdict(grid, rows, "medical")
+    assert v == {"visible": False, "reason": "λ = 0 and both sides of it must be on the grid"}
+
+
+def test_the_control_keeps_every_tensor_norm_and_is_redone_for_a_new_av(tmp_path):
+    gen = torch.Generator().manual_seed(0)
+    tensors = {"a.weight": torch.randn(8, 4, generator=gen), "b.weight": 3 * torch.randn(5, generator=gen)}
+    av = AlignmentVector(save_av(tensors, {"base": "toy", "domain": "medical"}, tmp_path / "av"))
+    control = AlignmentVector(norm_matched_random(av, tmp_path / "control", seed=7))
+    for name, t in tensors.items():
+        c = control.tensor(name, torch.float32)
+        assert c.shape == t.shape and torch.isclose(c.norm(), t.norm(), rtol=1e-5)
+        assert torch.nn.functional.cosine_similarity(c.flatten(), t.flatten(), dim=0).abs() < 0.9
+    first = control.tensor("a.weight", torch.float32)
+    save_av({k: -v for k, v in tensors.items()}, {"base": "toy", "domain": "medical"}, tmp_path / "av2")
+    (tmp_path / "av").rename(tmp_path / "old")
+    (tmp_path / "av2").rename(tmp_path / "av")  # retrained in place: the marker no longer matches
+    again = AlignmentVector(
+        norm_matched_random(AlignmentVector(tmp_path / "av"), tmp_path / "control", seed=7)
+    )
+    assert again.config["control"]["files"] != control.config["control"]["files"]
+    assert torch.equal(again.tensor("a.weight", torch.float32), first)  # same seed, same norms: same draw
+
+
+def test_the_search_log_drops_a_cut_line_and_refuses_another_search(tmp_path):
+    path = tmp_path / "evals.jsonl"
+    log = EvalLog(path, {"search": 1})
+    log.put("0,0", {"medical": {"expert": 0.5}})
+    log.put("1,0", {"medical": {"expert": 0.7}})
+    with open(path, "ab") as f:
+        f.write(b'{"key": "2,0", "sha')  # a kill in the middle of an append
+    again = EvalLog(path, {"search": 1})
+    assert again.get("1,0") == {"medical": {"expert": 0.7}} and again.get("2,0") is None
+    again.put("2,0", {"medical": {"expert": 0.9}})
+    lines = path.read_text().splitlines()
+    assert len(lines) == 4 and json.loads(lines[-1])["key"] == "2,0"
+    with pytest.raises(OptionError, match="another search"):
+        EvalLog(path, {"search": 2})

@@ -40,4 +40,4 @@ def serve(options: ServeOptions, say: Callable[[str], None] = print) -> None:
     finally:
         server.stop()
         for sig, handler in previous.items():  # a Python caller gets its own handlers back
-            signal.signal(sig, handler)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)  # None: set outside Python

@@ -11,16 +11,15 @@ from pathlib import Path
 import torch
 
 from meav.core.av import AlignmentVector
-from meav.core.av.folders import save_av
+from meav.core.av.folders import save_av, weights_stamp
 
 
 def norm_matched_random(av: AlignmentVector, out: str | Path, seed: int = 0) -> Path:
     """Write (once) and return the control AV folder for `av`: same names, shapes and per-tensor norms."""
     out = Path(out)
-    files = sorted(p for p in Path(av.path).iterdir() if p.suffix == ".safetensors")
     marker = {
         "control_of": str(av.path),
-        "files": {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in files},  # a retrained AV: redo
+        "weights": weights_stamp(av.path),  # a retrained AV: redo
         "seed": seed,
         "kind": "norm-matched random",
     }

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from meav.core import atomic
 from meav.core.av import load, steer
+from meav.core.av.folders import weights_stamp
 from meav.core.corpus import LEVELS
 from meav.core.errors import OptionError
 from meav.core.progress import display
@@ -27,8 +28,8 @@ from meav.evaluation.dominance import parse_grid
 from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.options import SearchOptions
 from meav.evaluation.report import search_markdown
-from meav.evaluation.strategies import REGISTERED_STRATEGIES
-from meav.evaluation.targets import margin
+from meav.evaluation.strategies import CONFIRM_TOP, REGISTERED_STRATEGIES
+from meav.evaluation.targets import all_targets, margin
 
 MAX_GRID_POINTS = 20_000
 
@@ -48,12 +49,21 @@ def parse_avs(specs: list[str]) -> dict[str, str]:
     return out
 
 
-def min_budget(o: SearchOptions, n_knobs: int, n_values: int) -> int:
+def run_stem(o: SearchOptions) -> str:
+    """File stem of a run's outputs: search-<strategy>[-<decompose>][-null]."""
+    return (
+        f"search-{o.strategy}"
+        + (f"-{o.decompose}" if o.decompose != "none" else "")
+        + ("-null" if o.null else "")
+    )
+
+
+def min_budget(o: SearchOptions, n_knobs: int, n_values: int, n_targets: int) -> int:
     """The fewest evaluations a strategy can run meaningfully (below: refused, not silently truncated).
     Adaptive search on a subsample keeps room to re-check two candidates per target on the full split."""
-    screening_reserve = 2 * 27 if o.screen_fraction < 1 else 0
+    screening_reserve = CONFIRM_TOP * n_targets if o.screen_fraction < 1 else 0
     adaptive = min(o.coarse, n_values) ** n_knobs + screening_reserve
-    return {"grid": n_values**n_knobs, "adaptive": adaptive, "optuna": 27}.get(o.strategy, 1)
+    return {"grid": n_values**n_knobs, "adaptive": adaptive, "optuna": n_targets}.get(o.strategy, 1)
 
 
 def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
@@ -74,7 +84,7 @@ def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
             "strategy",
             f"grid: {len(values)}^{n_knobs} = {len(values) ** n_knobs} evaluations; give a grid_step (e.g. 0.2)",
         )
-    need = min_budget(o, n_knobs, len(values))
+    need = min_budget(o, n_knobs, len(values), len(all_targets(list(paths))))
     if o.strategy != "grid" and o.budget < need:
         raise OptionError(
             "budget", f"{o.budget}: the {o.strategy} strategy needs at least {need} evaluations here"
@@ -133,16 +143,6 @@ class EvalLog:
         return shares
 
 
-def _file_stats(folder: str | Path) -> list:
-    """Size and modification time of every file of an AV folder: a vector retrained in place is another AV."""
-    p = Path(folder)
-    if not p.is_dir():
-        return []
-    return sorted(
-        [f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in p.iterdir() if f.suffix == ".safetensors"
-    )
-
-
 def _rows_digest(ev: Evaluator, sets: dict[str, range]) -> str:
     """The text of the queries a set holds (an edited corpus at the same path is another search)."""
     h = hashlib.sha256()
@@ -156,7 +156,7 @@ def _rows_digest(ev: Evaluator, sets: dict[str, range]) -> str:
 def _identity(o: SearchOptions, paths: dict, ev: Evaluator, search_set: dict, confirm_set: dict) -> dict:
     return {
         "avs": {d: str(Path(p).resolve()) if Path(p).exists() else p for d, p in paths.items()},
-        "av_files": {d: _file_stats(p) for d, p in paths.items()},
+        "av_files": {d: weights_stamp(p) for d, p in paths.items()},
         "base": o.base, "dataset": o.dataset, "split": o.split, "decompose": o.decompose, "null": o.null,
         "seed": o.seed if o.null else None,
         "model": [str(ev.model.dtype), str(ev.model.device)],
@@ -198,11 +198,7 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
         model, {v: 0.0 for v in vecs.values()}, force=o.force
     )  # fingerprint check before anything is written
     knobs = _knobs(o, vecs)
-    stem = (
-        f"search-{o.strategy}"
-        + (f"-{o.decompose}" if o.decompose != "none" else "")
-        + ("-null" if o.null else "")
-    )
+    stem = run_stem(o)
     log = EvalLog(o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, ev, search_set, confirm_set))
     t0 = time.perf_counter()
     total = len(values) ** len(knobs) if o.strategy == "grid" else o.budget
@@ -250,11 +246,7 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
     data["confirm_evaluations"] = len(
         {tuple(sorted(t["coeffs"].items())) for t in data["targets"] if t["reached"]}
     )
-    stem = (
-        f"search-{o.strategy}"
-        + (f"-{o.decompose}" if o.decompose != "none" else "")
-        + ("-null" if o.null else "")
-    )
+    stem = run_stem(o)
     o.out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(o.out / f"{stem}.json", data)
     atomic.write_text(o.out / f"{stem}.md", search_markdown(data))

@@ -23,6 +23,8 @@ import optuna
 
 from meav.evaluation.targets import Engine, Evaluate, SearchResult, Target, objective
 
+CONFIRM_TOP = 2  # candidates per target re-checked on the full search set after screening on a subsample
+
 Strategy = Callable[..., SearchResult]
 REGISTERED_STRATEGIES: dict[str, Strategy] = {}
 
@@ -70,7 +72,7 @@ def adaptive_search(
     coarse: int = 3,
     budget: int = 300,
     screen_fraction: float = 1.0,
-    confirm_top: int = 2,
+    confirm_top: int = CONFIRM_TOP,
     **_: object,
 ) -> SearchResult:
     """Coarse screen, per-target pattern search (steps 4, 2, 1 grid cells), then full-split confirmation.

@@ -60,9 +60,14 @@ def _above(a: dict, b: dict) -> bool:
     return a["ci95"][0] > b["ci95"][1]
 
 
+def grid_carries_verdict(lambdas: Sequence[float]) -> bool:
+    """The rule needs λ = 0 and a value on each side of it."""
+    return 0.0 in lambdas and min(lambdas) < 0.0 < max(lambdas)
+
+
 def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str) -> dict:
     """The rule above, for one domain of one sweep; says why when it cannot be applied."""
-    if 0.0 not in lambdas or not min(lambdas) < 0.0 < max(lambdas):
+    if not grid_carries_verdict(lambdas):
         return {"visible": False, "reason": "λ = 0 and both sides of it must be on the grid"}
     by_lam = {r["lambda"]: r["margins"][domain] for r in results}
     lo, mid, hi = by_lam[min(lambdas)], by_lam[0.0], by_lam[max(lambdas)]

@@ -42,9 +42,14 @@ def check_lora_form(alignments: AlignmentSet) -> None:
 
 
 def combined_rank(alignments: AlignmentSet) -> int:
-    """The largest rank a combined adapter can have: per AV its largest stored factor rank, summed."""
+    """The largest rank a combined adapter can have: per AV its largest factor rank, summed (a matrix the
+    codec kept dense, where low rank would not be smaller, is factored at full rank: min of its shape)."""
+
+    def rank(av, t: str) -> int:
+        return min(av.shape(t)) if av.is_dense(t) else av.tensor_part(t, "lowrank_V").shape[0]
+
     return sum(
-        max((av.tensor_part(t, "lowrank_V").shape[0] for t in av.names() if not av.is_dense(t)), default=0)
+        max((rank(av, t) for t in av.names() if len(av.shape(t)) == 2), default=0)
         for av in alignments.avs.values()
     )
 

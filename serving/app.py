@@ -53,7 +53,7 @@ def create_app(engine, alignments: AlignmentSet, options: ServeOptions) -> FastA
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         gen = GenRequest(
-            key=key, prompt_ids=prompt_ids(engine.tokenizer, req.messages, req.max_tokens, getattr(engine, "max_context", None)),
+            key=key, prompt_ids=prompt_ids(engine.tokenizer, req.messages, req.max_tokens, engine.max_context),
             max_new_tokens=req.max_tokens,
             emit=lambda ev: loop.call_soon_threadsafe(events.put_nowait, ev), temperature=req.temperature,
             top_p=req.top_p, seed=req.seed, stop=req.stop, deadline=time.monotonic() + options.request_timeout,

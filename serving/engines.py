@@ -156,19 +156,8 @@ class TransformersEngine:
                 self._run(admit)
             except Exception as e:  # noqa: BLE001 - one failed step must not stop the server
                 log.exception("engine step failed")
-                for row in [*self.batch.rows]:
-                    row.req.emit(
-                        (
-                            "error",
-                            RequestError(
-                                500, f"generation failed: {type(e).__name__}: {e}", None, "engine_error"
-                            ),
-                        )
-                    )
+                _fail([row.req for row in self.batch.rows], e)  # the rest got their answer or error already
                 self.batch = DecodeBatch(self.model, self.tokenizer, self._set_rows if self.per_row else None)
-                for req in admit:
-                    if not any(r.req is req for r in self.batch.rows):
-                        req.emit(("error", RequestError(500, "generation failed", None, "engine_error")))
 
     def _run(self, admit: list[GenRequest]) -> None:
         live = [r for r in admit if not r.cancelled.is_set() and time.monotonic() <= r.deadline]
@@ -187,20 +176,18 @@ class TransformersEngine:
                     )
                 )
         if live and not self.per_row and not self.batch.rows:
-            steer(self.model, self.alignments.weights(self.current), force=True)  # exact, in place
+            try:
+                steer(self.model, self.alignments.weights(self.current), force=True)  # exact, in place
+            except Exception as e:  # noqa: BLE001 - this group's requests fail, the server keeps serving
+                log.exception("steering failed")
+                _fail(live, e)
+                return
         for req in live:
             try:
                 self.batch.add(req)  # its prefill runs alone: a failure there is this request's only
             except Exception as e:  # noqa: BLE001
                 log.exception("prefill failed")
-                req.emit(
-                    (
-                        "error",
-                        RequestError(
-                            500, f"generation failed: {type(e).__name__}: {e}", None, "engine_error"
-                        ),
-                    )
-                )
+                _fail([req], e)
         self._count(self.batch.finish())
         if len(self.batch):
             self.batch.step()
@@ -209,6 +196,12 @@ class TransformersEngine:
     def _count(self, done) -> None:
         with self.cond:
             self.stats.update(reason for _, reason in done)
+
+
+def _fail(requests: list[GenRequest], e: Exception) -> None:
+    error = RequestError(500, f"generation failed: {type(e).__name__}: {e}", None, "engine_error")
+    for req in requests:
+        req.emit(("error", error))
 
 
 def load_transformers_engine(
@@ -220,10 +213,10 @@ def load_transformers_engine(
 
 
 def load_vllm_engine(options, model, tokenizer, alignments: AlignmentSet, base_path):
-    steer(model, dict.fromkeys(alignments.avs.values(), 0.0), force=options.force)  # refuse another base's AV
-    steer(model, {})
-    del model  # vLLM loads its own copy of the base, onto the GPU(s)
-    return VllmEngine(options, base_path, tokenizer, alignments)
+    # refuse another base's AV (λ = 0 changes no weight); vLLM then loads its own copy of the base
+    steer(model, dict.fromkeys(alignments.avs.values(), 0.0), force=options.force)
+    context = getattr(model.config, "max_position_embeddings", None)
+    return VllmEngine(options, base_path, tokenizer, alignments, context)
 
 
 Loader = Callable[..., object]

@@ -25,7 +25,7 @@ class VllmEngine:
     name = "vllm"
     mode = "vLLM multi-LoRA, one combined adapter per λ-vector"
 
-    def __init__(self, options, base_path, tokenizer, alignments: AlignmentSet):
+    def __init__(self, options, base_path, tokenizer, alignments: AlignmentSet, max_context: int | None):
         try:
             from vllm import AsyncEngineArgs, AsyncLLMEngine, SamplingParams  # noqa: PLC0415  (optional, GPU)
             from vllm.lora.request import LoRARequest  # noqa: PLC0415
@@ -35,6 +35,7 @@ class VllmEngine:
             ) from None
         check_lora_form(alignments)
         self.tokenizer, self.alignments = tokenizer, alignments
+        self.max_context = max_context
         self.cache_dir = Path(options.cache_dir or cache_root() / "serve")
         self.SamplingParams, self.LoRARequest = SamplingParams, LoRARequest
         rank = combined_rank(alignments)
@@ -57,7 +58,7 @@ class VllmEngine:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
     def finished(self) -> dict[str, int]:
-        return dict(self.stats.copy())  # updated from the engine's own loop thread
+        return dict(self.stats)  # counted on the engine's loop thread: one dict copy, no iteration there
 
     def queued(self) -> int:
         return self.inflight
@@ -70,6 +71,7 @@ class VllmEngine:
             full = self.inflight >= self.max_queue
             self.inflight += not full
         if full:
+            self.stats["rejected"] += 1
             raise RequestError(
                 429,
                 f"the server's queue is full ({self.max_queue} in flight); retry later",
@@ -94,21 +96,16 @@ class VllmEngine:
             ):
                 if req.cancelled.is_set():
                     await self.engine.abort(out.request_id)
+                    self.stats["cancelled"] += 1
                     return
                 text = out.outputs[0].text
                 if len(text) > len(sent):
                     req.emit(("delta", text[len(sent) :]))
                     sent = text
             final = out.outputs[0]
-            req.emit(
-                (
-                    "done",
-                    "length" if final.finish_reason == "length" else "stop",
-                    len(req.prompt_ids),
-                    len(final.token_ids),
-                    sent,
-                )
-            )
+            finish = "length" if final.finish_reason == "length" else "stop"
+            self.stats[finish] += 1
+            req.emit(("done", finish, len(req.prompt_ids), len(final.token_ids), sent))
         except Exception as e:  # noqa: BLE001 - reported to the client, the server keeps serving
             req.emit(
                 (

@@ -38,7 +38,7 @@ def split_rows(rows: list[dict], domains: list[str], test_fraction: float, valid
         for split in ("train", "test", "validation"):
             if any(r["domain"] == domain for r in by_split[split]):
                 continue
-            # the donor is train, else test (tiny corpora): a split with at least two of the domain's rows
+            # the donor: the first other split (train, test, validation) holding at least two of the domain's rows
             donors = [d for d in ("train", "test", "validation") if d != split]
             pools = [
                 sorted(

@@ -34,6 +34,7 @@ from meav.evaluation.knob import sweep
 from meav.evaluation.multidomain import check_options, search
 from meav.evaluation.options import SearchOptions, SweepOptions
 from meav.evaluation.scoring import shares
+from meav.evaluation.verdict import grid_carries_verdict
 from meav.reference.build import build_reference
 from meav.reference.options import ReferenceOptions
 from meav.synth.api import run_synth
@@ -137,20 +138,22 @@ def _search_options(c: DemoConfig, base: str, corpus: str, avs: dict[str, Path],
                          search_queries=c.search_queries)  # fmt: skip
 
 
+# the search's options the demo sets, by the demo's own field names
+SEARCH_FIELDS = {"strategy": "search_strategy", "coef_range": "search_range", "budget": "search_budget"}
+
+
 def check_plan(c: DemoConfig, out: Path) -> None:
     """Refuse settings that would fail a late stage (the search runs after ~40 minutes) before anything runs."""
     check_inputs(c)
     grid = parse_grid(c.lambdas, "lambdas")
-    if not (0.0 in grid and min(grid) < 0.0 < max(grid)):
+    if not grid_carries_verdict(grid):
         raise OptionError("lambdas", f"{c.lambdas!r}: the verdict needs λ = 0 and a value on each side of it")
     parse_grid(c.ood_lambdas, "ood_lambdas")
     if len(c.domains) >= 2:  # the search combines the domain AVs; its options are checked as it would run
         try:
             check_options(_search_options(c, "base", "corpus", {d: out / "avs" / d for d in c.domains}, out))
         except OptionError as e:  # name the demo's own field, not the search's
-            field = {"coef_range": "search_range"}.get(
-                e.field, f"search_{e.field}".replace("search_search_", "search_")
-            )
+            field = SEARCH_FIELDS.get(e.field, e.field)
             raise OptionError(field, e.message) from e
 
 

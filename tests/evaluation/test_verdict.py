@@ -85,7 +85,7 @@ def test_the_control_keeps_every_tensor_norm_and_is_redone_for_a_new_av(tmp_path
     again = AlignmentVector(
         norm_matched_random(AlignmentVector(tmp_path / "av"), tmp_path / "control", seed=7)
     )
-    assert again.config["control"]["files"] != control.config["control"]["files"]
+    assert again.config["control"]["weights"] != control.config["control"]["weights"]
     assert torch.equal(again.tensor("a.weight", torch.float32), first)  # same seed, same norms: same draw
 
 

@@ -131,6 +131,7 @@ def test_a_stop_string_ends_the_answer_and_no_part_of_it_is_streamed(grouped, se
     want = offline({}, PROMPTS[0], 24)
     stop = want[6:10]  # four characters inside the answer: they arrive over more than one token
     assert len(stop) == 4 and stop.strip(), want
+    assert len(offline.tok(stop, add_special_tokens=False)["input_ids"]) > 1  # so its first part is held back
     expected = want[: want.find(stop)]
     for stream in (False, True):
         r = client(grouped).chat.completions.create(

@@ -21,6 +21,7 @@ import torch
 
 from meav.core.atomic import staging_dir, write_json
 from meav.core.av.card import write_card
+from meav.core.av.fingerprint import fingerprint_files
 from meav.core.av.safetensors_stream import CODES, DTYPES, TensorInfo, read_header, write_tensors
 from meav.core.errors import MeavError
 from meav.core.version import __version__
@@ -147,6 +148,16 @@ def parse_size(text: str | int) -> int:
         return int(t)
     except ValueError:
         raise MeavError(f"shard size {text!r}: expected e.g. 2GB, 500MB or a byte count") from None
+
+
+def weights_stamp(folder: str | Path) -> str | None:
+    """Content fingerprint of a folder's safetensors tensors (~4 KiB read per tensor): an AV retrained or
+    re-extracted in place is another AV, a copy is the same one, and its config (which sweeps update) does not
+    count. None when the folder has no weights (a Hub id not downloaded yet)."""
+    p = Path(folder)
+    files = sorted(p.glob("*.safetensors")) if p.is_dir() else []
+    infos = [info for f in files for info in read_header(f)[0].values()]
+    return fingerprint_files(infos) if infos else None
 
 
 def read_av_config(path: str | Path) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Hours on 2 CPU cores: every evaluation is appended to <out>/search-*.evaluations
 killed run continues where it stopped (rerun the same command); finished runs are skipped. The comparison table
 is written to <out>/report.md (`meav report <out>`).
 
-    .venv/bin/python bench/search_smollm2.py --demo runs/demo --out docs/search [--budget 125] [--search 5]
+    .venv/bin/python bench/search_smollm2.py --demo runs/demo --out docs/search [--budget 125] [--search 5] [--confirm 10]
 """
 
 from __future__ import annotations
@@ -38,13 +38,17 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, default=Path("docs/search"))
     ap.add_argument("--budget", type=int, default=125)
-    ap.add_argument("--search", type=int, default=5, help="search queries per domain (the others confirm)")
+    ap.add_argument("--search", type=int, default=5, help="search queries per domain")
+    ap.add_argument(
+        "--confirm", type=int, default=10, help="the next queries per domain, where a found target must hold"
+    )
     ap.add_argument("--range", default="-2:1:0.25", help="coefficient box and lattice of every strategy")
     ap.add_argument("--only", default=None, help="run only the runs whose label contains this")
     args = ap.parse_args()
     base, corpus = str(embedded_model_path()), str(args.demo / "corpus")
     avs = [f"{d}={args.demo / 'avs' / d}" for d in ("medical", "financial", "legal")]
-    evaluator = open_evaluator(base, corpus, "test", None, None, domains=["medical", "financial", "legal"])
+    n = args.search + args.confirm  # the first n test queries by id: search set, then confirmation set
+    evaluator = open_evaluator(base, corpus, "test", n, None, domains=["medical", "financial", "legal"])
     for label, strategy, decompose, null, extra in RUNS:
         if args.only and args.only not in label:
             continue

@@ -59,10 +59,10 @@ class DemoConfig(Options):
         "random", description="Multidomain search strategy (registry: grid, random, adaptive, optuna)."
     )
     search_range: str = Field("-2:1:0.5", description="Coefficient grid of the multidomain search.")
-    search_budget: int = Field(6, ge=1, description="Evaluations of the multidomain search (× scale).")
-    search_queries: int = Field(5, ge=1, description="Test queries per domain the search runs on.")
+    search_budget: int = Field(4, ge=1, description="Evaluations of the multidomain search (× scale).")
+    search_queries: int = Field(4, ge=1, description="Test queries per domain the search runs on.")
     confirm_queries: int = Field(
-        5, ge=1, description="Other test queries per domain a found target must hold on."
+        4, ge=1, description="Other test queries per domain a found target must hold on."
     )
 
 

@@ -35,8 +35,8 @@ def test_shipped_recipe_builds_the_paper_setting(path, tmp_path):
     assert config.per_device_train_batch_size * config.gradient_accumulation_steps == 4
     assert config.num_train_epochs == 1
     assert config.bf16 is False  # `auto` on a machine without a bf16 GPU
-    if recipe.model == "embedded":  # the demo's CPU budget: 4 steps, no evaluation in between
-        assert config.max_steps == 4 and config.max_length == 640 and not config.gradient_checkpointing
+    if recipe.model == "embedded":  # the demo's CPU budget: 8 steps, no evaluation in between
+        assert config.max_steps == 8 and config.max_length == 640 and not config.gradient_checkpointing
         assert recipe.pairs.eval_split is None and config.eval_strategy == "no"
     else:
         assert recipe.model == "mistralai/Mistral-7B-Instruct-v0.3" and config.gradient_checkpointing

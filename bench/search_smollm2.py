@@ -19,6 +19,7 @@ from pathlib import Path
 from meav.core.embedded import embedded_model_path
 from meav.evaluation import SearchOptions, render_run, search
 from meav.evaluation.evalset import open_evaluator
+from meav.evaluation.multidomain import run_stem
 
 # (label, strategy, decompose, null, extra options): every run gets the same budget
 RUNS = [
@@ -54,11 +55,7 @@ def main() -> None:
             continue
         o = SearchOptions(base=base, av=avs, dataset=corpus, out=args.out, strategy=strategy, decompose=decompose,
                           null=null, coef_range=args.range, budget=args.budget, search_queries=args.search, **extra)  # fmt: skip
-        stem = (
-            f"search-{strategy}"
-            + (f"-{decompose}" if decompose != "none" else "")
-            + ("-null" if null else "")
-        )
+        stem = run_stem(o)
         if (args.out / f"{stem}.json").is_file():
             print(f"{label}: done already ({stem}.json)")
             continue

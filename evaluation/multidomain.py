@@ -104,12 +104,16 @@ def split_queries(ev: Evaluator, o: SearchOptions) -> tuple[dict[str, range], di
 
 
 class EvalLog:
-    """Every evaluation of a search appended to a JSON-lines file as it completes, so a killed search reruns
-    without scoring anything twice. The first line names what the evaluations are of; another search's log
-    is refused rather than reused."""
+    """Every evaluation of a search appended to a JSON-lines file as it completes, with the seconds it took, so
+    a killed search reruns without scoring anything twice and its tables count the time of every session. The
+    first line names what the evaluations are of; another search's log is refused rather than reused. Where
+    the AVs and the corpus lie is not part of that name (their content fingerprints are), so a moved checkout
+    resumes."""
+
+    LOCATIONS = ("avs", "dataset")
 
     def __init__(self, path, identity: dict):
-        self.path, self.entries, self.reused = path, {}, 0
+        self.path, self.entries, self.seconds, self.used, self.reused = path, {}, {}, set(), 0
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.is_file():
             atomic.write_text(path, json.dumps(identity) + "\n")
@@ -120,7 +124,7 @@ class EvalLog:
             with open(path, "r+b") as f:
                 f.truncate(len(complete))
         lines = complete.decode("utf-8").splitlines()
-        if not lines or json.loads(lines[0]) != identity:
+        if not lines or _content(json.loads(lines[0])) != _content(identity):
             raise OptionError(
                 "out",
                 f"{path} holds evaluations of another search (other AVs, queries or split); use another out",
@@ -128,19 +132,35 @@ class EvalLog:
         for line in lines[1:]:
             entry = json.loads(line)
             self.entries[entry["key"]] = entry["shares"]
+            if entry.get("s") is not None:
+                self.seconds[entry["key"]] = entry["s"]
 
     def get(self, key: str) -> dict | None:
         shares = self.entries.get(key)
-        self.reused += shares is not None
+        if shares is not None:
+            self.reused += 1
+            self.used.add(key)
         return shares
 
-    def put(self, key: str, shares: dict) -> dict:
-        self.entries[key] = shares
+    def put(self, key: str, shares: dict, seconds: float | None = None) -> dict:
+        self.entries[key], self.used = shares, self.used | {key}
+        entry = {"key": key, "shares": shares}
+        if seconds is not None:
+            self.seconds[key] = entry["s"] = round(seconds, 3)
         with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"key": key, "shares": shares}) + "\n")
+            f.write(json.dumps(entry) + "\n")
             f.flush()
             os.fsync(f.fileno())
         return shares
+
+    def timing(self) -> tuple[float, int]:
+        """(seconds of the evaluations this search used, over every session; how many of them were untimed)."""
+        timed = [self.seconds[k] for k in self.used if k in self.seconds]
+        return round(sum(timed), 3), len(self.used) - len(timed)
+
+
+def _content(identity: dict) -> dict:
+    return {k: v for k, v in identity.items() if k not in EvalLog.LOCATIONS}
 
 
 def _rows_digest(ev: Evaluator, sets: dict[str, range]) -> str:
@@ -209,9 +229,10 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
             key = f"search|{fraction}|" + json.dumps(coeffs, sort_keys=True)
             shares = log.get(key)
             if shares is None:
+                t = time.perf_counter()
                 steer(model, {knobs[n]: c for n, c in coeffs.items()}, force=True)
                 subset = {d: r[: max(1, round(len(r) * fraction))] for d, r in search_set.items()}
-                shares = log.put(key, ev.domain_shares(subset=subset))
+                shares = log.put(key, ev.domain_shares(subset=subset), time.perf_counter() - t)
             bars.advance(bar)
             if progress:
                 progress(coeffs, fraction, shares)
@@ -238,6 +259,7 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
         "wall_s": round(time.perf_counter() - t0, 3),
         "evaluations_reused": log.reused,
     }
+    data["evaluation_s"], data["evaluations_untimed"] = log.timing()
     for t in data["targets"]:
         c = confirmations.get(tuple(t["target"]))
         t["confirmed"] = bool(c and c["margin"] > 0)
@@ -262,7 +284,8 @@ def _confirm(result, ev: Evaluator, model, knobs: dict, confirm_set: dict[str, r
         key = "confirm|" + json.dumps(best.coeffs, sort_keys=True)
         shares = log.get(key)
         if shares is None:
+            t = time.perf_counter()
             steer(model, {knobs[n]: c for n, c in best.coeffs.items()}, force=True)
-            shares = log.put(key, ev.domain_shares(subset=confirm_set))
+            shares = log.put(key, ev.domain_shares(subset=confirm_set), time.perf_counter() - t)
         out[target] = {"shares": shares, "margin": margin(shares, target, result.domains)}
     return out

@@ -233,17 +233,26 @@ def search_markdown(data: dict) -> str:
         f"{data['targets_reached']}/{data['targets_total']} targets found with {data['evaluations']} evaluations "
         f"on {n.get('search', '?')} search queries per domain; {data.get('targets_confirmed', '–')} confirmed on "
         f"{n.get('confirm', '?')} other queries per domain ({data.get('confirm_evaluations', 0)} confirmation "
-        f"evaluations); {data['wall_s']:.1f} s; coefficients {', '.join(data['coefficients'])}. Cells: dominant "
+        f"evaluations); {_search_seconds(data)} s of evaluation; coefficients {', '.join(data['coefficients'])}. Cells: dominant "
         "level (share of the target level) on the search queries."
     )
     return "\n".join([title, "", summary, "", markdown_table(header, rows)]) + "\n"
+
+
+def _search_seconds(data: dict) -> str:
+    """Seconds spent evaluating, summed over every session that added to the run's log; evaluations logged
+    before per-evaluation times were recorded are counted, not guessed."""
+    if "evaluation_s" not in data:
+        return f"{data['wall_s']:.0f}"
+    untimed = data.get("evaluations_untimed", 0)
+    return f"{data['evaluation_s']:.0f}" + (f" (+{untimed} untimed)" if untimed else "")
 
 
 def search_comparison(searches: list[dict]) -> str:
     """Strategies, decompositions and the null side by side (issue 13's table)."""
     rows = [
         [d["strategy"], d.get("decompose", "none"), "null" if d.get("null") else "AVs", d["evaluations"],
-         d.get("confirm_evaluations", 0), f"{d['wall_s']:.0f}", f"{d['targets_reached']}/{d['targets_total']}",
+         d.get("confirm_evaluations", 0), _search_seconds(d), f"{d['targets_reached']}/{d['targets_total']}",
          f"{d.get('targets_confirmed', '–')}/{d['targets_total']}"]
         for d in searches
     ]  # fmt: skip
@@ -253,7 +262,7 @@ def search_comparison(searches: list[dict]) -> str:
         "vectors",
         "evaluations",
         "confirmation evals",
-        "wall s",
+        "evaluation s",
         "found",
         "confirmed",
     ]

@@ -103,3 +103,19 @@ def test_the_search_log_drops_a_cut_line_and_refuses_another_search(tmp_path):
     assert len(lines) == 4 and json.loads(lines[-1])["key"] == "2,0"
     with pytest.raises(OptionError, match="another search"):
         EvalLog(path, {"search": 2})
+
+
+def test_the_search_log_counts_seconds_over_sessions_and_resumes_from_another_checkout(tmp_path):
+    path = tmp_path / "evals.jsonl"
+    first = EvalLog(
+        path, {"avs": {"medical": "/a/av"}, "dataset": "/a/corpus", "av_files": {"medical": "f1"}}
+    )
+    first.put("0", {"medical": {"expert": 0.5}}, seconds=2.0)
+    first.put("1", {"medical": {"expert": 0.5}})  # a log written before per-evaluation times were recorded
+    moved = {"avs": {"medical": "/b/av"}, "dataset": "/b/corpus", "av_files": {"medical": "f1"}}
+    again = EvalLog(path, moved)  # the same AV content elsewhere: the same search
+    assert again.get("0") and again.get("1")
+    again.put("2", {"medical": {"expert": 0.9}}, seconds=3.5)
+    assert again.timing() == (5.5, 1)
+    with pytest.raises(OptionError, match="another search"):
+        EvalLog(path, {**moved, "av_files": {"medical": "f2"}})  # other AV content: refused

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from meav.core.embedded import embedded_model_path
@@ -60,10 +59,10 @@ def main() -> None:
         if (args.out / f"{stem}.json").is_file():
             print(f"{label}: done already ({stem}.json)")
             continue
-        t0 = time.perf_counter()
         data = search(o, evaluator)
         print(f"{label}: {data['targets_reached']} found, {data['targets_confirmed']} confirmed, "
-              f"{data['evaluations']} evaluations, {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
+              f"{data['evaluations']} evaluations, {data['evaluation_s']:.0f} s of evaluation "
+              f"(+{data['evaluations_untimed']} untimed)", flush=True)  # fmt: skip
     print(render_run(args.out))
     print(json.dumps({"runs": [p.name for p in sorted(args.out.glob("search-*.json"))]}))
 

@@ -77,7 +77,8 @@ def search(
     data = run(o, progress=lambda c, f, s: _say(f"{c} ({f:.0%}) {_shares(s)}"))
     typer.echo(
         f"{o.out}: {data['targets_reached']}/{data['targets_total']} targets found, "
-        f"{data['targets_confirmed']} confirmed, {data['evaluations']} evaluations, {data['wall_s']:.1f} s"
+        f"{data['targets_confirmed']} confirmed, {data['evaluations']} evaluations, "
+        f"{data['evaluation_s']:.1f} s of evaluation over every session ({data['evaluations_untimed']} untimed)"
     )
 
 

@@ -107,8 +107,8 @@ class EvalLog:
     """Every evaluation of a search appended to a JSON-lines file as it completes, with the seconds it took, so
     a killed search reruns without scoring anything twice and its tables count the time of every session. The
     first line names what the evaluations are of; another search's log is refused rather than reused. Where
-    the AVs and the corpus lie is not part of that name (their content fingerprints are), so a moved checkout
-    resumes."""
+    the AVs and the corpus lie is not part of that name (the AV files' content fingerprints and the query text
+    are), so a moved checkout resumes; the base model is named by its path."""
 
     LOCATIONS = ("avs", "dataset")
 
@@ -143,7 +143,8 @@ class EvalLog:
         return shares
 
     def put(self, key: str, shares: dict, seconds: float | None = None) -> dict:
-        self.entries[key], self.used = shares, self.used | {key}
+        self.entries[key] = shares
+        self.used.add(key)
         entry = {"key": key, "shares": shares}
         if seconds is not None:
             self.seconds[key] = entry["s"] = round(seconds, 3)
@@ -173,10 +174,12 @@ def _rows_digest(ev: Evaluator, sets: dict[str, range]) -> str:
     return h.hexdigest()
 
 
-def _identity(o: SearchOptions, paths: dict, ev: Evaluator, search_set: dict, confirm_set: dict) -> dict:
+def _identity(
+    o: SearchOptions, paths: dict, vecs: dict, ev: Evaluator, search_set: dict, confirm_set: dict
+) -> dict:
     return {
         "avs": {d: str(Path(p).resolve()) if Path(p).exists() else p for d, p in paths.items()},
-        "av_files": {d: weights_stamp(p) for d, p in paths.items()},
+        "av_files": {d: weights_stamp(v.path) for d, v in vecs.items()},  # the local snapshot of a Hub AV too
         "base": o.base, "dataset": o.dataset, "split": o.split, "decompose": o.decompose, "null": o.null,
         "seed": o.seed if o.null else None,
         "model": [str(ev.model.dtype), str(ev.model.device)],
@@ -217,9 +220,11 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
     steer(
         model, {v: 0.0 for v in vecs.values()}, force=o.force
     )  # fingerprint check before anything is written
-    knobs = _knobs(o, vecs)
+    t_setup = time.perf_counter()
+    knobs = _knobs(o, vecs)  # the null's vectors and a decomposition are built here, outside the evaluations
+    setup_s = time.perf_counter() - t_setup
     stem = run_stem(o)
-    log = EvalLog(o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, ev, search_set, confirm_set))
+    log = EvalLog(o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, vecs, ev, search_set, confirm_set))
     t0 = time.perf_counter()
     total = len(values) ** len(knobs) if o.strategy == "grid" else o.budget
     with display() as bars:
@@ -260,6 +265,7 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
         "evaluations_reused": log.reused,
     }
     data["evaluation_s"], data["evaluations_untimed"] = log.timing()
+    data["setup_s"] = round(setup_s, 3)
     for t in data["targets"]:
         c = confirmations.get(tuple(t["target"]))
         t["confirmed"] = bool(c and c["margin"] > 0)

@@ -229,12 +229,21 @@ def search_markdown(data: dict) -> str:
         + (" (null: norm-matched random vectors)" if data.get("null") else "")
     )
     n = next(iter(data.get("n_queries", {}).values()), {})
+    if "evaluation_s" in data:
+        untimed = data.get("evaluations_untimed", 0)
+        seconds = f"{data['evaluation_s']:.0f} s of evaluation" + (
+            f" (+{untimed} untimed)" if untimed else ""
+        )
+    else:  # written before evaluations were timed
+        seconds = f"{data['wall_s']:.1f} s"
+    if data.get("setup_s", 0) >= 1:
+        seconds += f" and {data['setup_s']:.0f} s building the knobs"
     summary = (
         f"{data['targets_reached']}/{data['targets_total']} targets found with {data['evaluations']} evaluations "
         f"on {n.get('search', '?')} search queries per domain; {data.get('targets_confirmed', '–')} confirmed on "
         f"{n.get('confirm', '?')} other queries per domain ({data.get('confirm_evaluations', 0)} confirmation "
-        f"evaluations); {_search_seconds(data)} s of evaluation; coefficients {', '.join(data['coefficients'])}. Cells: dominant "
-        "level (share of the target level) on the search queries."
+        f"evaluations); {seconds}; coefficients {', '.join(data['coefficients'])}. Cells: dominant level (share "
+        "of the target level) on the search queries."
     )
     return "\n".join([title, "", summary, "", markdown_table(header, rows)]) + "\n"
 
@@ -242,8 +251,8 @@ def search_markdown(data: dict) -> str:
 def _search_seconds(data: dict) -> str:
     """Seconds spent evaluating, summed over every session that added to the run's log; evaluations logged
     before per-evaluation times were recorded are counted, not guessed."""
-    if "evaluation_s" not in data:
-        return f"{data['wall_s']:.0f}"
+    if "evaluation_s" not in data:  # written before evaluations were timed: this process's wall time
+        return f"{data['wall_s']:.0f} (wall)"
     untimed = data.get("evaluations_untimed", 0)
     return f"{data['evaluation_s']:.0f}" + (f" (+{untimed} untimed)" if untimed else "")
 

@@ -163,7 +163,8 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
     again = json.loads((run / "search-random.json").read_text())
     assert (
         again["evaluations_reused"] == 6 + data["confirm_evaluations"] and again["targets"] == data["targets"]
-    )
+    )  # and its seconds are the first session's, every evaluation timed
+    assert again["evaluation_s"] == data["evaluation_s"] > 0 and again["evaluations_untimed"] == 0
     # the null: norm-matched random vectors through the same search
     assert run_meav(capsys, *args, "--null").code == 0
     null = json.loads((run / "search-random-null.json").read_text())

@@ -112,10 +112,11 @@ def test_the_search_log_counts_seconds_over_sessions_and_resumes_from_another_ch
     )
     first.put("0", {"medical": {"expert": 0.5}}, seconds=2.0)
     first.put("1", {"medical": {"expert": 0.5}})  # a log written before per-evaluation times were recorded
+    first.put("9", {"medical": {"expert": 0.1}}, seconds=100.0)  # another run's point, never asked for again
     moved = {"avs": {"medical": "/b/av"}, "dataset": "/b/corpus", "av_files": {"medical": "f1"}}
     again = EvalLog(path, moved)  # the same AV content elsewhere: the same search
-    assert again.get("0") and again.get("1")
+    assert again.get("0") and again.get("0") and again.get("1")  # asked twice, counted once
     again.put("2", {"medical": {"expert": 0.9}}, seconds=3.5)
-    assert again.timing() == (5.5, 1)
+    assert again.timing() == (5.5, 1) and again.reused == 3
     with pytest.raises(OptionError, match="another search"):
         EvalLog(path, {**moved, "av_files": {"medical": "f2"}})  # other AV content: refused

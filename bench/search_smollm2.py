@@ -19,6 +19,7 @@ from meav.core.embedded import embedded_model_path
 from meav.evaluation import SearchOptions, render_run, search
 from meav.evaluation.evalset import open_evaluator
 from meav.evaluation.multidomain import run_stem
+from meav.evaluation.report import search_seconds
 
 # (label, strategy, decompose, null, extra options): every run gets the same budget. Order: what the issue's
 # verdict needs first (the grid, the adaptive strategy against it, the null), then the other strategies.
@@ -61,8 +62,7 @@ def main() -> None:
             continue
         data = search(o, evaluator)
         print(f"{label}: {data['targets_reached']} found, {data['targets_confirmed']} confirmed, "
-              f"{data['evaluations']} evaluations, {data['evaluation_s']:.0f} s of evaluation "
-              f"(+{data['evaluations_untimed']} untimed)", flush=True)  # fmt: skip
+              f"{data['evaluations']} evaluations, {search_seconds(data)}", flush=True)  # fmt: skip
     print(render_run(args.out))
     print(json.dumps({"runs": [p.name for p in sorted(args.out.glob("search-*.json"))]}))
 

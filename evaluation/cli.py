@@ -73,12 +73,12 @@ def search(
     confirmed on others, with evaluations and wall time."""
     o = options(SearchOptions, **locals())
     from meav.evaluation.multidomain import search as run  # torch: imported when the command runs
+    from meav.evaluation.report import search_seconds
 
     data = run(o, progress=lambda c, f, s: _say(f"{c} ({f:.0%}) {_shares(s)}"))
     typer.echo(
         f"{o.out}: {data['targets_reached']}/{data['targets_total']} targets found, "
-        f"{data['targets_confirmed']} confirmed, {data['evaluations']} evaluations, "
-        f"{data['evaluation_s']:.1f} s of evaluation over every session ({data['evaluations_untimed']} untimed)"
+        f"{data['targets_confirmed']} confirmed, {data['evaluations']} evaluations, {search_seconds(data)}"
     )
 
 

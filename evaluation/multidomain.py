@@ -113,7 +113,7 @@ class EvalLog:
     LOCATIONS = ("avs", "dataset")
 
     def __init__(self, path, identity: dict):
-        self.path, self.entries, self.seconds, self.used, self.reused = path, {}, {}, set(), 0
+        self.path, self.entries, self.used, self.reused = path, {}, set(), 0  # entries: key → logged line
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.is_file():
             atomic.write_text(path, json.dumps(identity) + "\n")
@@ -131,23 +131,20 @@ class EvalLog:
             )
         for line in lines[1:]:
             entry = json.loads(line)
-            self.entries[entry["key"]] = entry["shares"]
-            if entry.get("s") is not None:
-                self.seconds[entry["key"]] = entry["s"]
+            self.entries[entry["key"]] = entry
 
     def get(self, key: str) -> dict | None:
-        shares = self.entries.get(key)
-        if shares is not None:
-            self.reused += 1
-            self.used.add(key)
-        return shares
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        self.reused += 1
+        self.used.add(key)
+        return entry["shares"]
 
     def put(self, key: str, shares: dict, seconds: float | None = None) -> dict:
-        self.entries[key] = shares
+        entry = {"key": key, "shares": shares} | ({"s": round(seconds, 3)} if seconds is not None else {})
+        self.entries[key] = entry
         self.used.add(key)
-        entry = {"key": key, "shares": shares}
-        if seconds is not None:
-            self.seconds[key] = entry["s"] = round(seconds, 3)
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
             f.flush()
@@ -156,7 +153,7 @@ class EvalLog:
 
     def timing(self) -> tuple[float, int]:
         """(seconds of the evaluations this search used, over every session; how many of them were untimed)."""
-        timed = [self.seconds[k] for k in self.used if k in self.seconds]
+        timed = [self.entries[k]["s"] for k in self.used if "s" in self.entries[k]]
         return round(sum(timed), 3), len(self.used) - len(timed)
 
 

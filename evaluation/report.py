@@ -229,13 +229,7 @@ def search_markdown(data: dict) -> str:
         + (" (null: norm-matched random vectors)" if data.get("null") else "")
     )
     n = next(iter(data.get("n_queries", {}).values()), {})
-    if "evaluation_s" in data:
-        untimed = data.get("evaluations_untimed", 0)
-        seconds = f"{data['evaluation_s']:.0f} s of evaluation" + (
-            f" (+{untimed} untimed)" if untimed else ""
-        )
-    else:  # written before evaluations were timed
-        seconds = f"{data['wall_s']:.1f} s"
+    seconds = search_seconds(data)
     if data.get("setup_s", 0) >= 1:
         seconds += f" and {data['setup_s']:.0f} s building the knobs"
     summary = (
@@ -248,20 +242,20 @@ def search_markdown(data: dict) -> str:
     return "\n".join([title, "", summary, "", markdown_table(header, rows)]) + "\n"
 
 
-def _search_seconds(data: dict) -> str:
+def search_seconds(data: dict) -> str:
     """Seconds spent evaluating, summed over every session that added to the run's log; evaluations logged
     before per-evaluation times were recorded are counted, not guessed."""
-    if "evaluation_s" not in data:  # written before evaluations were timed: this process's wall time
-        return f"{data['wall_s']:.0f} (wall)"
+    if "evaluation_s" not in data:  # written before evaluations were timed: the writing process's wall time
+        return f"{data['wall_s']:.0f} s wall"
     untimed = data.get("evaluations_untimed", 0)
-    return f"{data['evaluation_s']:.0f}" + (f" (+{untimed} untimed)" if untimed else "")
+    return f"{data['evaluation_s']:.0f} s of evaluation" + (f" (+{untimed} untimed)" if untimed else "")
 
 
 def search_comparison(searches: list[dict]) -> str:
     """Strategies, decompositions and the null side by side (issue 13's table)."""
     rows = [
         [d["strategy"], d.get("decompose", "none"), "null" if d.get("null") else "AVs", d["evaluations"],
-         d.get("confirm_evaluations", 0), _search_seconds(d), f"{d['targets_reached']}/{d['targets_total']}",
+         d.get("confirm_evaluations", 0), search_seconds(d), f"{d['targets_reached']}/{d['targets_total']}",
          f"{d.get('targets_confirmed', '–')}/{d['targets_total']}"]
         for d in searches
     ]  # fmt: skip
@@ -271,7 +265,7 @@ def search_comparison(searches: list[dict]) -> str:
         "vectors",
         "evaluations",
         "confirmation evals",
-        "evaluation s",
+        "time",
         "found",
         "confirmed",
     ]

@@ -13,6 +13,7 @@ from meav.core.av.folders import save_av
 from meav.core.errors import OptionError
 from meav.evaluation.control import norm_matched_random
 from meav.evaluation.multidomain import EvalLog
+from meav.evaluation.report import search_seconds
 from meav.evaluation.verdict import add_margins, interval, knob_verdict, margins
 
 # LEVELS order is avoidance, generic, expert
@@ -120,3 +121,10 @@ def test_the_search_log_counts_seconds_over_sessions_and_resumes_from_another_ch
     assert again.timing() == (5.5, 1) and again.reused == 3
     with pytest.raises(OptionError, match="another search"):
         EvalLog(path, {**moved, "av_files": {"medical": "f2"}})  # other AV content: refused
+
+
+def test_search_time_counts_every_session_and_names_untimed_evaluations():
+    resumed = {"evaluation_s": 1357.4, "evaluations_untimed": 106, "wall_s": 12.0}
+    assert search_seconds(resumed) == "1357 s of evaluation (+106 untimed)"  # not the resuming process's 12 s
+    assert search_seconds({"evaluation_s": 80.0, "evaluations_untimed": 0}) == "80 s of evaluation"
+    assert search_seconds({"wall_s": 190.3}) == "190 s wall"  # a table written before evaluations were timed

@@ -7,7 +7,7 @@ the commands: `meav --help` stays fast.
     meav eval sweep  --base B --av AV --dataset D --lambdas -2.0:1.0:0.1 --out runs/med --control   # Tables 1–4
     meav eval judge  --base B --av AV --dataset D --lambdas=-1.2,-0.7,0.5 --n 20 --out runs/med
     meav eval search --base B --av medical=AV1 --av financial=AV2 --av legal=AV3 --dataset D \\
-        --strategy adaptive [--decompose mean|svd] --out runs/multi                          # Table 5
+        --strategy adaptive [--decompose mean|svd|orthogonal] [--null] --out runs/multi      # Table 5
     meav eval evaluate --model JOINT_MODEL --dataset D --out runs/multi --name joint        # baselines
     meav report runs/med                                                                   # one page
 Transfer (§6.4): steer another fine-tune of the same base with the AV (`--force` passes the fingerprint
@@ -73,12 +73,12 @@ def search(
     confirmed on others, with evaluations and wall time."""
     o = options(SearchOptions, **locals())
     from meav.evaluation.multidomain import search as run  # torch: imported when the command runs
-    from meav.evaluation.report import search_seconds
+    from meav.evaluation.report import confirmed_text, search_seconds
 
     data = run(o, progress=lambda c, f, s: _say(f"{c} ({f:.0%}) {_shares(s)}"))
     typer.echo(
         f"{o.out}: {data['targets_reached']}/{data['targets_total']} targets found, "
-        f"{data['targets_confirmed']} confirmed, {data['evaluations']} evaluations, {search_seconds(data)}"
+        f"{confirmed_text(data)}, {data['evaluations']} evaluations, {search_seconds(data)}"
     )
 
 

@@ -20,7 +20,7 @@ from meav.core import atomic
 from meav.core.av import load, steer
 from meav.core.av.folders import weights_stamp
 from meav.core.corpus import LEVELS
-from meav.core.errors import OptionError
+from meav.core.errors import MeavError, OptionError
 from meav.core.progress import display
 from meav.evaluation.control import norm_matched_random
 from meav.evaluation.decompose import METHODS, decompose_folders
@@ -84,6 +84,13 @@ def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
             "strategy",
             f"grid: {len(values)}^{n_knobs} = {len(values) ** n_knobs} evaluations; give a grid_step (e.g. 0.2)",
         )
+    if o.strategy == "grid" and len(values) ** n_knobs > o.budget:  # equal budgets: the lattice must fit
+        fit = int(o.budget ** (1 / n_knobs) + 1e-9)
+        raise OptionError(
+            "budget",
+            f"{o.budget}: the grid {len(values)}^{n_knobs} = {len(values) ** n_knobs} evaluations exceeds it; give a "
+            f"grid_step with at most {fit} values per coefficient, or a larger budget",
+        )
     need = min_budget(o, n_knobs, len(values), len(all_targets(list(paths))))
     if o.strategy != "grid" and o.budget < need:
         raise OptionError(
@@ -111,6 +118,7 @@ class EvalLog:
     are), so a moved checkout resumes; the base model is named by its path."""
 
     LOCATIONS = ("avs", "dataset")
+    ADDED_LATER = ("knob_files",)  # a log written before these existed is matched on the rest
 
     def __init__(self, path, identity: dict):
         self.path, self.entries, self.used, self.reused = path, {}, set(), 0  # entries: key → logged line
@@ -124,13 +132,20 @@ class EvalLog:
             with open(path, "r+b") as f:
                 f.truncate(len(complete))
         lines = complete.decode("utf-8").splitlines()
-        if not lines or _content(json.loads(lines[0])) != _content(identity):
+        try:
+            parsed = [json.loads(line) for line in lines]
+        except json.JSONDecodeError as e:
+            n = next(i for i, line in enumerate(lines, 1) if not _parses(line))
+            raise MeavError(f"{path} line {n}: not JSON ({e.msg}); move the file away to start over") from e
+        logged = parsed[0] if parsed else {}
+        current = {k: v for k, v in identity.items() if k in logged or k not in self.ADDED_LATER}
+        differ = sorted(k for k in {*_content(logged), *_content(current)} if logged.get(k) != current.get(k))
+        if differ:
             raise OptionError(
                 "out",
-                f"{path} holds evaluations of another search (other AVs, queries or split); use another out",
+                f"{path} holds evaluations of another search ({', '.join(differ)} differ); use another out",
             )
-        for line in lines[1:]:
-            entry = json.loads(line)
+        for entry in parsed[1:]:
             self.entries[entry["key"]] = entry
 
     def get(self, key: str) -> dict | None:
@@ -156,6 +171,25 @@ class EvalLog:
         timed = [self.entries[k]["s"] for k in self.used if "s" in self.entries[k]]
         return round(sum(timed), 3), len(self.used) - len(timed)
 
+    def seconds_per_evaluation(self) -> dict[str, dict]:
+        """Per kind (search, confirm: the latter on other, often more, queries), the mean seconds of the timed
+        evaluations this search used and how many were timed: comparable across runs, unlike totals."""
+        out = {}
+        for kind in ("search", "confirm"):
+            s = [
+                self.entries[k]["s"] for k in self.used if k.startswith(kind + "|") and "s" in self.entries[k]
+            ]
+            out[kind] = {"mean": round(sum(s) / len(s), 3) if s else None, "timed": len(s)}
+        return out
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
+
 
 def _content(identity: dict) -> dict:
     return {k: v for k, v in identity.items() if k not in EvalLog.LOCATIONS}
@@ -172,11 +206,12 @@ def _rows_digest(ev: Evaluator, sets: dict[str, range]) -> str:
 
 
 def _identity(
-    o: SearchOptions, paths: dict, vecs: dict, ev: Evaluator, search_set: dict, confirm_set: dict
+    o: SearchOptions, paths: dict, vecs: dict, knobs: dict, ev: Evaluator, search_set: dict, confirm_set: dict
 ) -> dict:
     return {
         "avs": {d: str(Path(p).resolve()) if Path(p).exists() else p for d, p in paths.items()},
         "av_files": {d: weights_stamp(v.path) for d, v in vecs.items()},  # the local snapshot of a Hub AV too
+        "knob_files": {n: weights_stamp(k.path) for n, k in knobs.items()},  # a decomposition's code may change
         "base": o.base, "dataset": o.dataset, "split": o.split, "decompose": o.decompose, "null": o.null,
         "seed": o.seed if o.null else None,
         "model": [str(ev.model.dtype), str(ev.model.device)],
@@ -187,9 +222,9 @@ def _identity(
 
 
 def _knobs(o: SearchOptions, vecs: dict) -> dict:
-    if o.null:  # the null: random directions, each AV's per-tensor norms
+    if o.null:  # the null: random directions, each AV's per-tensor norms; seeds of two nulls never overlap
         vecs = {
-            d: load(norm_matched_random(v, o.out / "null-avs" / d, o.seed + i))
+            d: load(norm_matched_random(v, o.out / "null-avs" / d, o.seed * len(vecs) + i))
             for i, (d, v) in enumerate(vecs.items())
         }
     if o.decompose != "none":
@@ -221,7 +256,9 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
     knobs = _knobs(o, vecs)  # the null's vectors and a decomposition are built here, outside the evaluations
     setup_s = time.perf_counter() - t_setup
     stem = run_stem(o)
-    log = EvalLog(o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, vecs, ev, search_set, confirm_set))
+    log = EvalLog(
+        o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, vecs, knobs, ev, search_set, confirm_set)
+    )
     t0 = time.perf_counter()
     total = len(values) ** len(knobs) if o.strategy == "grid" else o.budget
     with display() as bars:
@@ -246,6 +283,9 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
                 screen_fraction=o.screen_fraction, seed=o.seed,
             )  # fmt: skip
             confirmations = _confirm(result, ev, model, knobs, confirm_set, log) if o.confirm else {}
+            unedited = _unedited(
+                ev, model, knobs, search_set, confirm_set if o.confirm else None, log, domains
+            )
         finally:
             steer(model, {})
     data = {
@@ -262,15 +302,24 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
         "evaluations_reused": log.reused,
     }
     data["evaluation_s"], data["evaluations_untimed"] = log.timing()
+    data["seconds_per_evaluation"] = log.seconds_per_evaluation()
     data["setup_s"] = round(setup_s, 3)
+    data["unedited"] = unedited
     for t in data["targets"]:
         c = confirmations.get(tuple(t["target"]))
-        t["confirmed"] = bool(c and c["margin"] > 0)
+        t["confirmed"] = bool(c and c["margin"] > 0) if o.confirm else None
         t["confirm_shares"] = c["shares"] if c else None
-    data["targets_confirmed"] = sum(t["confirmed"] for t in data["targets"])
+        t["unedited_holds"] = t["target"] in unedited["holds"]
     data["confirm_evaluations"] = len(
-        {tuple(sorted(t["coeffs"].items())) for t in data["targets"] if t["reached"]}
+        {json.dumps(c["coeffs"], sort_keys=True) for c in confirmations.values()}
     )
+    if o.confirm:
+        data["targets_confirmed"] = sum(t["confirmed"] for t in data["targets"])
+        data["targets_confirmed_beyond_unedited"] = sum(
+            t["confirmed"] and not t["unedited_holds"] for t in data["targets"]
+        )
+    else:
+        data["targets_confirmed"] = data["targets_confirmed_beyond_unedited"] = None
     stem = run_stem(o)
     o.out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(o.out / f"{stem}.json", data)
@@ -290,5 +339,32 @@ def _confirm(result, ev: Evaluator, model, knobs: dict, confirm_set: dict[str, r
             t = time.perf_counter()
             steer(model, {knobs[n]: c for n, c in best.coeffs.items()}, force=True)
             shares = log.put(key, ev.domain_shares(subset=confirm_set), time.perf_counter() - t)
-        out[target] = {"shares": shares, "margin": margin(shares, target, result.domains)}
+        out[target] = {
+            "shares": shares,
+            "coeffs": best.coeffs,
+            "margin": margin(shares, target, result.domains),
+        }
+    return out
+
+
+def _unedited(ev: Evaluator, model, knobs: dict, search_set, confirm_set, log: EvalLog, domains) -> dict:
+    """The unedited model (every coefficient 0) on both query sets: the targets it already holds are no
+    achievement of a search (the strategies' own evaluation of that point, if any, is reused)."""
+    zero = json.dumps(dict.fromkeys(knobs, 0.0), sort_keys=True)
+    out: dict = {}
+    for name, key, subset in (
+        ("search", f"search|1.0|{zero}", search_set),
+        ("confirm", f"confirm|{zero}", confirm_set),
+    ):
+        if subset is None:
+            out[name] = None
+            continue
+        shares = log.get(key)
+        if shares is None:
+            t = time.perf_counter()
+            steer(model, {})
+            shares = log.put(key, ev.domain_shares(subset=subset), time.perf_counter() - t)
+        out[name] = shares
+    sets = [s for s in (out["search"], out["confirm"]) if s is not None]
+    out["holds"] = [list(t) for t in all_targets(domains) if all(margin(s, t, domains) > 0 for s in sets)]
     return out

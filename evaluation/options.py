@@ -56,7 +56,9 @@ class SearchOptions(EvalData):
     """A multidomain coefficient search (paper §6.2, Table 5)."""
 
     av: list[str] = Field(min_length=1, description="DOMAIN=AV, once per domain (e.g. medical=runs/av-med).")
-    out: Path = Field(description="Run folder: search-<strategy>[-<decompose>].json/.md.")
+    out: Path = Field(
+        description="Run folder: search-<strategy>[-<decompose>][-null].json/.md and the evaluation log."
+    )
     strategy: str = Field("adaptive", description="Search strategy (registry: grid, adaptive, ...).")
     decompose: str = Field(
         "none",
@@ -71,7 +73,9 @@ class SearchOptions(EvalData):
     grid_step: float | None = Field(
         None, gt=0, description="grid: subsample the coefficient grid with this step."
     )
-    budget: int = Field(300, ge=1, description="Evaluations at most (adaptive: screening and confirmation).")
+    budget: int = Field(
+        300, ge=1, description="Evaluations at most, every strategy alike (grid: its lattice must fit)."
+    )
     coarse: int = Field(3, ge=2, description="adaptive: values per coefficient in the coarse screen.")
     screen_fraction: float = Field(
         1.0, gt=0, le=1, description="adaptive: share of the search queries used while screening."

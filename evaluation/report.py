@@ -222,6 +222,8 @@ def search_markdown(data: dict) -> str:
                 for d, lv in zip(doms, t["target"], strict=True)
             )
             confirm = ("yes" if t["confirmed"] else "no") + f" ({held})"
+        if t.get("unedited_holds"):
+            confirm += "; the unedited model holds it too"
         rows.append([target, *cells, coef, "yes" if t["reached"] else f"no ({t['margin']:+.2f})", confirm])
     title = (
         f"## Multidomain search: {data['strategy']}"
@@ -234,12 +236,36 @@ def search_markdown(data: dict) -> str:
         seconds += f" and {data['setup_s']:.0f} s building the knobs"
     summary = (
         f"{data['targets_reached']}/{data['targets_total']} targets found with {data['evaluations']} evaluations "
-        f"on {n.get('search', '?')} search queries per domain; {data.get('targets_confirmed', '–')} confirmed on "
+        f"on {n.get('search', '?')} search queries per domain ({data.get('split', 'test')} split); {confirmed_text(data)} on "
         f"{n.get('confirm', '?')} other queries per domain ({data.get('confirm_evaluations', 0)} confirmation "
         f"evaluations); {seconds}; coefficients {', '.join(data['coefficients'])}. Cells: dominant level (share "
         "of the target level) on the search queries."
     )
-    return "\n".join([title, "", summary, "", markdown_table(header, rows)]) + "\n"
+    parts = [title, "", summary]
+    if data.get("unedited"):
+        holds = [" / ".join(SHORT[lv] for lv in t) for t in data["unedited"]["holds"]]
+        parts += ["", f"The unedited model (every coefficient 0) holds {len(holds)} target(s) on the search and "
+                      f"confirmation queries alike: {', '.join(holds) or 'none'}; no search is needed for those."]  # fmt: skip
+    return "\n".join([*parts, "", markdown_table(header, rows)]) + "\n"
+
+
+def confirmed_text(data: dict) -> str:
+    """'3 confirmed (2 beyond the unedited model)'; older runs carry no unedited reference."""
+    if data.get("targets_confirmed") is None:
+        return "none confirmed (confirmation not run)" if "targets_confirmed" in data else "– confirmed"
+    text = f"{data['targets_confirmed']} confirmed"
+    beyond = data.get("targets_confirmed_beyond_unedited")
+    return text + (f" ({beyond} beyond what the unedited model holds)" if beyond is not None else "")
+
+
+def per_evaluation(data: dict) -> str:
+    """Mean seconds of one search evaluation and of one confirmation (more queries), with how many were timed."""
+    spe = data.get("seconds_per_evaluation")
+    if not spe:
+        return "–"
+    return "; ".join(
+        f"{kind} {v['mean']:.1f} s (n={v['timed']})" for kind, v in spe.items() if v["mean"] is not None
+    )
 
 
 def search_seconds(data: dict) -> str:
@@ -253,10 +279,12 @@ def search_seconds(data: dict) -> str:
 
 def search_comparison(searches: list[dict]) -> str:
     """Strategies, decompositions and the null side by side (issue 13's table)."""
+    nulls = [d for d in searches if d.get("null")]
     rows = [
         [d["strategy"], d.get("decompose", "none"), "null" if d.get("null") else "AVs", d["evaluations"],
-         d.get("confirm_evaluations", 0), search_seconds(d), f"{d['targets_reached']}/{d['targets_total']}",
-         f"{d.get('targets_confirmed', '–')}/{d['targets_total']}"]
+         d.get("confirm_evaluations", 0), search_seconds(d), per_evaluation(d),
+         f"{d['targets_reached']}/{d['targets_total']}", f"{_count(d.get('targets_confirmed'))}/{d['targets_total']}",
+         _count(d.get("targets_confirmed_beyond_unedited")), "–" if d.get("null") else _null_cell(d, nulls)]
         for d in searches
     ]  # fmt: skip
     header = [
@@ -266,10 +294,30 @@ def search_comparison(searches: list[dict]) -> str:
         "evaluations",
         "confirmation evals",
         "time",
+        "s per evaluation",
         "found",
         "confirmed",
+        "confirmed, not held unedited",
+        "null: confirmed by chance",
     ]
     return markdown_table(header, rows)
+
+
+def _null_cell(run: dict, nulls: list[dict]) -> str:
+    """The null's confirmed targets next to a run: the same strategy's null if there is one, else another's,
+    named."""
+    if not nulls:
+        return "not run"
+    same = [
+        n for n in nulls if n["strategy"] == run["strategy"] and n.get("decompose") == run.get("decompose")
+    ]
+    n = (same or nulls)[0]
+    text = f"{_count(n.get('targets_confirmed'))}/{n['targets_total']}"
+    return text if same else f"{text} ({n['strategy']} search)"
+
+
+def _count(n: int | None) -> str:
+    return "–" if n is None else str(n)
 
 
 def judge_markdown(data: dict) -> str:

@@ -6,8 +6,8 @@ the coefficient names, the domains and the coefficient values, and returns a Sea
 - `adaptive`: a coarse grid screen, then a pattern search per unreached target (every evaluation is credited
   to all 27 targets); optionally screened on a query subsample, the best points then confirmed on the full
   split.
-- `optuna`: a maintained optimiser (Optuna's TPE): the closest unreached target next, its study warm-started
-  with every evaluation made so far, a share of the budget each.
+- `optuna`: a maintained optimiser (Optuna's TPE): unreached targets in turn (fewest turns first, then the
+  closest), each turn a study warm-started with every evaluation made so far and ~budget/27 new evaluations.
 Every strategy but `grid` (whose size is its lattice: give the lattice step that matches the budget) is given
 the same `budget`, and every evaluation is credited to all 27 targets (the Engine).
 """
@@ -159,14 +159,18 @@ def optuna_search(
     evaluate: Evaluate, names: Sequence[str], domains: Sequence[str], values: Sequence[float], budget: int = 125,
     seed: int = 0, **_: object,
 ) -> SearchResult:  # fmt: skip
-    """Optuna TPE per target (the closest unreached one first), each study warm-started with all evaluations
-    so far (told as finished trials with that target's objective), ~budget/27 new evaluations per target."""
+    """Optuna TPE, one unreached target per turn, each study warm-started with all evaluations so far (told as
+    finished trials with that target's objective), ~budget/27 new evaluations per turn. Targets take turns
+    (fewest turns first, the closest first among those): a target's best objective only rises, so "closest
+    next" alone would hand one unreachable target the whole budget."""
     t0, eng = time.perf_counter(), Engine(evaluate, names, domains)
     lo, hi = min(values), max(values)
     dists = {n: optuna.distributions.FloatDistribution(lo, hi) for n in names}
     per_target = max(2, budget // len(eng.targets))
+    turns = dict.fromkeys(eng.targets, 0)
+    idle_turns = 0  # turns in a row whose proposals were all evaluated already: stop rather than spin
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    while eng.evaluations < budget:
+    while eng.evaluations < budget and idle_turns < len(eng.targets):
         history = [
             (dict(zip(names, point, strict=True)), shares)
             for (point, f), shares in eng.cache.items()
@@ -176,11 +180,13 @@ def optuna_search(
         if not open_targets:
             break
         target = max(
-            open_targets, key=lambda t, h=history: max((objective(s, t, domains) for _, s in h), default=0.0)
+            open_targets,
+            key=lambda t, h=history: (-turns[t], max((objective(s, t, domains) for _, s in h), default=0.0)),
         )
+        turns[target] += 1
         study = optuna.create_study(
             direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=seed + eng.evaluations, n_startup_trials=4),
+            sampler=optuna.samplers.TPESampler(seed=seed + sum(turns.values()), n_startup_trials=4),
         )
         for params, shares in history:
             study.add_trial(
@@ -188,10 +194,13 @@ def optuna_search(
                     params=params, distributions=dists, value=objective(shares, target, domains)
                 )
             )
+        before = eng.evaluations
         for _ in range(min(per_target, budget - eng.evaluations)):
             trial = study.ask(dists)
             shares = eng([round(trial.params[n], 3) for n in names], 1.0)
             study.tell(trial, objective(shares, target, domains))
             if eng.best["full"][target].reached:
                 break
-    return eng.result("optuna", t0, low=lo, high=hi, budget=budget, seed=seed)
+        idle_turns = idle_turns + 1 if eng.evaluations == before else 0
+    tried = sum(n > 0 for n in turns.values())
+    return eng.result("optuna", t0, low=lo, high=hi, budget=budget, seed=seed, targets_tried=tried)

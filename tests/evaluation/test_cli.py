@@ -158,24 +158,41 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
         assert t["confirmed"] == (t["reached"] and all(
             t["confirm_shares"][d][lv] > 1 / 3 and all(t["confirm_shares"][d][lv] > v for k, v in t["confirm_shares"][d].items() if k != lv)
             for d, lv in zip(data["domains"], t["target"], strict=True)))  # fmt: skip
+    # the unedited model on both query sets: the targets it holds already are no achievement of the search
+    unedited = data["unedited"]
+    for t in data["targets"]:
+        assert t["unedited_holds"] == all(
+            unedited[s][d][lv] > 1 / 3 and all(unedited[s][d][lv] > v for k, v in unedited[s][d].items() if k != lv)
+            for s in ("search", "confirm") for d, lv in zip(data["domains"], t["target"], strict=True))  # fmt: skip
+    assert data["targets_confirmed_beyond_unedited"] == sum(
+        t["confirmed"] and not t["unedited_holds"] for t in data["targets"]
+    )
     # a rerun (as after a kill) scores nothing again: every evaluation comes from the log
+    log = (run / "search-random.evaluations.jsonl").read_text()
     assert run_meav(capsys, *args).code == 0
     again = json.loads((run / "search-random.json").read_text())
+    assert (run / "search-random.evaluations.jsonl").read_text() == log
     assert (
-        again["evaluations_reused"] == 6 + data["confirm_evaluations"] and again["targets"] == data["targets"]
-    )  # and its seconds are the first session's, every evaluation timed
+        again["evaluations_reused"] == 6 + data["confirm_evaluations"] + 2
+        and again["targets"] == data["targets"]
+    )  # (+2: the unedited model on both sets) and its seconds are the first session's, every evaluation timed
     assert again["evaluation_s"] == data["evaluation_s"] > 0 and again["evaluations_untimed"] == 0
     # the null: norm-matched random vectors through the same search
     assert run_meav(capsys, *args, "--null").code == 0
     null = json.loads((run / "search-random-null.json").read_text())
     assert null["null"] and (run / "null-avs" / "legal" / "av_config.json").is_file()
+    from meav.evaluation.report import render_run
+
+    row = next(x for x in render_run(run).read_text().splitlines() if x.startswith("| random | none | AVs |"))
+    assert row.endswith(f"| {null['targets_confirmed']}/9 |")  # the AV run beside the null of its strategy
 
 
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [(["--budget", "4"], "--budget: 4: the adaptive strategy needs at least 9 evaluations"),
      (["--search-queries", "50"], "--search-queries: 50 of"),
-     (["--strategy", "bayes"], "--strategy: 'bayes'")],
+     (["--strategy", "bayes"], "--strategy: 'bayes'"),
+     (["--strategy", "grid", "--budget", "20"], "--budget: 20: the grid 21^2 = 441 evaluations exceeds it")],
 )  # fmt: skip
 def test_bad_search_settings_are_refused(
     extra, needle, llama_pair, llama_pair2, toy_corpus, tmp_path, capsys

@@ -85,6 +85,19 @@ def test_strategies_keep_to_an_equal_budget_and_credit_every_target(name):
         assert best.margin == max(margin(ev(c, 1.0), t, DOMAINS) for c in calls)
 
 
+def test_optuna_gives_every_unreached_target_a_turn():
+    """A target that stays just out of reach must not absorb the budget: every target gets its turn."""
+    flat = {"avoidance": 0.33, "generic": 0.32, "expert": 0.32}  # Avd/Avd/Avd: closest, never reached
+
+    def nothing_moves(coeffs, fraction):
+        return {d: dict(flat) for d in DOMAINS}
+
+    result = REGISTERED_STRATEGIES["optuna"](nothing_moves, DOMAINS, DOMAINS, PAPER_GRID, budget=125, seed=0)
+    assert result.reached == 0
+    assert result.evaluations == 125
+    assert result.to_json()["targets_tried"] == 27
+
+
 def test_query_evaluator_moves_in_steps_of_one_over_n_and_fresh_queries_differ():
     a, b = query_evaluator(DOMAINS, 10, seed=0), query_evaluator(DOMAINS, 10, seed=1)
     point = {d: -0.6 for d in DOMAINS}

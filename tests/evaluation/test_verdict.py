@@ -10,7 +10,7 @@ import torch
 
 from meav.core.av import AlignmentVector
 from meav.core.av.folders import save_av
-from meav.core.errors import OptionError
+from meav.core.errors import MeavError, OptionError
 from meav.evaluation.control import norm_matched_random
 from meav.evaluation.multidomain import EvalLog
 from meav.evaluation.report import search_seconds
@@ -104,6 +104,10 @@ def test_the_search_log_drops_a_cut_line_and_refuses_another_search(tmp_path):
     assert len(lines) == 4 and json.loads(lines[-1])["key"] == "2,0"
     with pytest.raises(OptionError, match="another search"):
         EvalLog(path, {"search": 2})
+    with open(path, "a") as f:
+        f.write("{not json}\n")  # a complete but corrupt line: named, not a traceback
+    with pytest.raises(MeavError, match=r"evals.jsonl line 5: not JSON"):
+        EvalLog(path, {"search": 1})
 
 
 def test_the_search_log_counts_seconds_over_sessions_and_resumes_from_another_checkout(tmp_path):
@@ -121,6 +125,20 @@ def test_the_search_log_counts_seconds_over_sessions_and_resumes_from_another_ch
     assert again.timing() == (5.5, 1) and again.reused == 3
     with pytest.raises(OptionError, match="another search"):
         EvalLog(path, {**moved, "av_files": {"medical": "f2"}})  # other AV content: refused
+
+
+def test_the_search_log_names_what_differs_and_fingerprints_the_knobs(tmp_path):
+    path = tmp_path / "evals.jsonl"
+    legacy = {"av_files": {"medical": "f1"}, "decompose": "orthogonal"}  # written before knob fingerprints
+    EvalLog(path, legacy).put("0", {"medical": {"expert": 0.5}}, seconds=1.0)
+    resumed = EvalLog(path, {**legacy, "knob_files": {"medical": "k1"}})  # matched on what it records
+    assert resumed.get("0") == {"medical": {"expert": 0.5}}
+    new = tmp_path / "new.jsonl"
+    EvalLog(new, {**legacy, "knob_files": {"medical": "k1"}}).put("0", {"medical": {"expert": 0.5}})
+    with pytest.raises(OptionError, match=r"another search \(knob_files differ\)"):
+        EvalLog(new, {**legacy, "knob_files": {"medical": "k2"}})  # the decomposition changed: refused
+    with pytest.raises(OptionError, match=r"\(decompose, knob_files differ\)"):
+        EvalLog(new, {"av_files": {"medical": "f1"}, "decompose": "svd", "knob_files": {"medical": "k2"}})
 
 
 def test_search_time_counts_every_session_and_names_untimed_evaluations():

@@ -243,9 +243,12 @@ def search_markdown(data: dict) -> str:
     )
     parts = [title, "", summary]
     if data.get("unedited"):
-        holds = [" / ".join(SHORT[lv] for lv in t) for t in data["unedited"]["holds"]]
-        parts += ["", f"The unedited model (every coefficient 0) holds {len(holds)} target(s) on the search and "
-                      f"confirmation queries alike: {', '.join(holds) or 'none'}; no search is needed for those."]  # fmt: skip
+        u = data["unedited"]
+        seen = [f"{' / '.join(SHORT[dominant(u[k][d])] for d in doms)} on the {name} queries"
+                for k, name in (("search", "search"), ("confirm", "confirmation")) if u.get(k)]  # fmt: skip
+        holds = [" / ".join(SHORT[lv] for lv in t) for t in u["holds"]]
+        parts += ["", f"The unedited model (every coefficient 0): {', '.join(seen)}; targets it holds on every "
+                      f"query set, which need no search: {', '.join(holds) or 'none'}."]  # fmt: skip
     return "\n".join([*parts, "", markdown_table(header, rows)]) + "\n"
 
 

@@ -7,6 +7,7 @@ killed run continues where it stopped (rerun the same command); finished runs ar
 is written to <out>/report.md (`meav report <out>`).
 
     .venv/bin/python bench/search_smollm2.py --demo runs/demo --out docs/search [--budget 125] [--search 5] [--confirm 10]
+        [--only grid,null] [--replay]
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from meav.evaluation.report import confirmed_text, search_seconds
 # change what is reachable?), the maintained optimiser, and random search last (the synthetic bench already
 # places it below adaptive).
 RUNS = [
-    ("grid 5³", "grid", "none", False, {"grid_step": 0.75}),
-    ("adaptive", "adaptive", "none", False, {"coarse": 2}),
-    ("random, null (random vectors)", "random", "none", True, {}),
-    ("adaptive, orthogonal decomposition", "adaptive", "orthogonal", False, {"coarse": 2}),
-    ("optuna (TPE)", "optuna", "none", False, {}),
-    ("random", "random", "none", False, {}),
+    ("grid", "grid 5³", "grid", "none", False, {"grid_step": 0.75}),
+    ("adaptive", "adaptive", "adaptive", "none", False, {"coarse": 2}),
+    ("null", "random, null (random vectors)", "random", "none", True, {}),
+    ("orthogonal", "adaptive, orthogonal decomposition", "adaptive", "orthogonal", False, {"coarse": 2}),
+    ("optuna", "optuna (TPE)", "optuna", "none", False, {}),
+    ("random", "random", "random", "none", False, {}),
 ]
 
 
@@ -47,22 +48,30 @@ def main() -> None:
         "--confirm", type=int, default=10, help="the next queries per domain, where a found target must hold"
     )
     ap.add_argument("--range", default="-2:1:0.25", help="coefficient box and lattice of every strategy")
-    ap.add_argument("--only", default=None, help="run only the runs whose label contains this")
+    ap.add_argument("--only", default=None, help=f"comma list of runs ({', '.join(r[0] for r in RUNS)})")
+    ap.add_argument(
+        "--replay",
+        action="store_true",
+        help="rewrite finished runs' tables from their logs (scores only what the log lacks)",
+    )
     args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else {r[0] for r in RUNS}
+    unknown = only - {r[0] for r in RUNS}
+    if unknown:
+        raise SystemExit(f"error: --only: unknown run(s) {', '.join(sorted(unknown))}")
     base, corpus = str(embedded_model_path()), str(args.demo / "corpus")
     avs = [f"{d}={args.demo / 'avs' / d}" for d in ("medical", "financial", "legal")]
     n = args.search + args.confirm  # the first n test queries by id: search set, then confirmation set
     evaluator = open_evaluator(base, corpus, "test", n, None, domains=["medical", "financial", "legal"])
-    for label, strategy, decompose, null, extra in RUNS:
-        if args.only and args.only not in label:
+    for name, label, strategy, decompose, null, extra in RUNS:
+        if name not in only:
             continue
         o = SearchOptions(base=base, av=avs, dataset=corpus, out=args.out, strategy=strategy, decompose=decompose,
                           null=null, coef_range=args.range, budget=args.budget, search_queries=args.search, **extra)  # fmt: skip
         stem = run_stem(o)
-        done = args.out / f"{stem}.json"
-        if done.is_file() and "unedited" in json.loads(done.read_text()):
+        if (args.out / f"{stem}.json").is_file() and not args.replay:
             print(f"{label}: done already ({stem}.json)")
-            continue  # a run finished before the unedited reference existed is replayed from its log, adding it
+            continue
         data = search(o, evaluator)
         print(f"{label}: {data['targets_reached']} found, {confirmed_text(data)}, "
               f"{data['evaluations']} evaluations, {search_seconds(data)}", flush=True)  # fmt: skip

@@ -10,10 +10,12 @@ each AV's per-tensor norms (targets "reached" by chance).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from meav.core import atomic
@@ -86,10 +88,15 @@ def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
         )
     if o.strategy == "grid" and len(values) ** n_knobs > o.budget:  # equal budgets: the lattice must fit
         fit = int(o.budget ** (1 / n_knobs) + 1e-9)
+        advice = (
+            f"a coefficient grid (range, grid_step) with at most {fit} values per coefficient, or a larger budget"
+            if fit >= 2
+            else f"a budget of at least {2**n_knobs} (a grid needs two values per coefficient)"
+        )
         raise OptionError(
             "budget",
-            f"{o.budget}: the grid {len(values)}^{n_knobs} = {len(values) ** n_knobs} evaluations exceeds it; give a "
-            f"grid_step with at most {fit} values per coefficient, or a larger budget",
+            f"{o.budget}: the grid {len(values)}^{n_knobs} = {len(values) ** n_knobs} evaluations exceeds it; "
+            f"give {advice}",
         )
     need = min_budget(o, n_knobs, len(values), len(all_targets(list(paths))))
     if o.strategy != "grid" and o.budget < need:
@@ -121,23 +128,30 @@ class EvalLog:
     ADDED_LATER = ("knob_files",)  # a log written before these existed is matched on the rest
 
     def __init__(self, path, identity: dict):
-        self.path, self.entries, self.used, self.reused = path, {}, set(), 0  # entries: key → logged line
+        self.path, self.entries, self.used = path, {}, set()  # entries: key → logged line
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.is_file():
-            atomic.write_text(path, json.dumps(identity) + "\n")
-            return
-        raw = path.read_bytes()
+        raw = path.read_bytes() if path.is_file() else b""
         complete = raw[: raw.rfind(b"\n") + 1]  # a line cut by a kill is dropped, so appends start clean
+        if not complete.strip():
+            atomic.write_text(path, json.dumps(identity) + "\n")
+            self.logged_before: set[str] = set()
+            return
         if len(complete) < len(raw):
             with open(path, "r+b") as f:
                 f.truncate(len(complete))
-        lines = complete.decode("utf-8").splitlines()
-        try:
-            parsed = [json.loads(line) for line in lines]
-        except json.JSONDecodeError as e:
-            n = next(i for i, line in enumerate(lines, 1) if not _parses(line))
-            raise MeavError(f"{path} line {n}: not JSON ({e.msg}); move the file away to start over") from e
-        logged = parsed[0] if parsed else {}
+        parsed = []
+        for n, line in enumerate(complete.decode("utf-8").splitlines(), 1):
+            try:
+                parsed.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise MeavError(
+                    f"{path} line {n}: not JSON ({e.msg}); move the file away to start over"
+                ) from e
+            if n > 1 and not {"key", "shares"} <= set(parsed[-1]):
+                raise MeavError(
+                    f"{path} line {n}: an evaluation needs 'key' and 'shares'; move the file away"
+                )
+        logged = parsed[0]
         current = {k: v for k, v in identity.items() if k in logged or k not in self.ADDED_LATER}
         differ = sorted(k for k in {*_content(logged), *_content(current)} if logged.get(k) != current.get(k))
         if differ:
@@ -145,14 +159,18 @@ class EvalLog:
                 "out",
                 f"{path} holds evaluations of another search ({', '.join(differ)} differ); use another out",
             )
-        for entry in parsed[1:]:
-            self.entries[entry["key"]] = entry
+        self.entries = {entry["key"]: entry for entry in parsed[1:]}
+        self.logged_before = set(self.entries)
+
+    @property
+    def reused(self) -> int:
+        """Evaluations this search took from the log instead of scoring them (each counted once)."""
+        return len(self.used & self.logged_before)
 
     def get(self, key: str) -> dict | None:
         entry = self.entries.get(key)
         if entry is None:
             return None
-        self.reused += 1
         self.used.add(key)
         return entry["shares"]
 
@@ -164,6 +182,14 @@ class EvalLog:
             f.write(json.dumps(entry) + "\n")
             f.flush()
             os.fsync(f.fileno())
+        return shares
+
+    def shares(self, key: str, score: Callable[[], dict]) -> dict:
+        """The logged shares under `key`, or `score()` timed and appended."""
+        shares = self.get(key)
+        if shares is None:
+            t = time.perf_counter()
+            shares = self.put(key, score(), time.perf_counter() - t)
         return shares
 
     def timing(self) -> tuple[float, int]:
@@ -183,12 +209,18 @@ class EvalLog:
         return out
 
 
-def _parses(line: str) -> bool:
+def hold(log_path: Path):
+    """An exclusive lock beside a search's log, held while the search runs (knobs built, evaluations appended):
+    a second process on the same run is refused. The kernel drops it however the holder dies."""
+    handle = open(log_path.with_name(log_path.name + ".lock"), "w")  # noqa: SIM115 (returned, held open)
     try:
-        json.loads(line)
-    except json.JSONDecodeError:
-        return False
-    return True
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise OptionError(
+            "out", f"{log_path} is being written by another running search; wait for it"
+        ) from None
+    return handle
 
 
 def _content(identity: dict) -> dict:
@@ -252,13 +284,13 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
     steer(
         model, {v: 0.0 for v in vecs.values()}, force=o.force
     )  # fingerprint check before anything is written
+    log_path = o.out / f"{run_stem(o)}.evaluations.jsonl"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = hold(log_path)  # held until this function returns, knob building included
     t_setup = time.perf_counter()
     knobs = _knobs(o, vecs)  # the null's vectors and a decomposition are built here, outside the evaluations
     setup_s = time.perf_counter() - t_setup
-    stem = run_stem(o)
-    log = EvalLog(
-        o.out / f"{stem}.evaluations.jsonl", _identity(o, paths, vecs, knobs, ev, search_set, confirm_set)
-    )
+    log = EvalLog(log_path, _identity(o, paths, vecs, knobs, ev, search_set, confirm_set))
     t0 = time.perf_counter()
     total = len(values) ** len(knobs) if o.strategy == "grid" else o.budget
     with display() as bars:
@@ -266,12 +298,8 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
 
         def evaluate(coeffs: dict[str, float], fraction: float) -> dict:
             key = f"search|{fraction}|" + json.dumps(coeffs, sort_keys=True)
-            shares = log.get(key)
-            if shares is None:
-                t = time.perf_counter()
-                steer(model, {knobs[n]: c for n, c in coeffs.items()}, force=True)
-                subset = {d: r[: max(1, round(len(r) * fraction))] for d, r in search_set.items()}
-                shares = log.put(key, ev.domain_shares(subset=subset), time.perf_counter() - t)
+            subset = {d: r[: max(1, round(len(r) * fraction))] for d, r in search_set.items()}
+            shares = _steered_shares(log, key, ev, knobs, coeffs, subset)
             bars.advance(bar)
             if progress:
                 progress(coeffs, fraction, shares)
@@ -282,10 +310,8 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
                 evaluate, list(knobs), domains, values, coarse=o.coarse, budget=o.budget,
                 screen_fraction=o.screen_fraction, seed=o.seed,
             )  # fmt: skip
-            confirmations = _confirm(result, ev, model, knobs, confirm_set, log) if o.confirm else {}
-            unedited = _unedited(
-                ev, model, knobs, search_set, confirm_set if o.confirm else None, log, domains
-            )
+            confirmations = _confirm(result, ev, knobs, confirm_set, log) if o.confirm else {}
+            unedited = _unedited(ev, knobs, search_set, confirm_set if o.confirm else None, log, domains)
         finally:
             steer(model, {})
     data = {
@@ -324,47 +350,46 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
     o.out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(o.out / f"{stem}.json", data)
     atomic.write_text(o.out / f"{stem}.md", search_markdown(data))
+    lock.close()
     return data
 
 
-def _confirm(result, ev: Evaluator, model, knobs: dict, confirm_set: dict[str, range], log: EvalLog) -> dict:
+def _steered_shares(log: EvalLog, key: str, ev: Evaluator, knobs: dict, coeffs: dict, subset) -> dict:
+    """Level shares with the model steered to `coeffs`, on these queries: from the log, or scored and logged."""
+
+    def score() -> dict:
+        steer(ev.model, {knobs[n]: c for n, c in coeffs.items()}, force=True)
+        return ev.domain_shares(subset=subset)
+
+    return log.shares(key, score)
+
+
+def _confirm(result, ev: Evaluator, knobs: dict, confirm_set: dict[str, range], log: EvalLog) -> dict:
     """Every target found on the search set, evaluated at its coefficients on the confirmation set."""
     out = {}
     for target, best in result.best.items():
-        if not best.reached:
-            continue
-        key = "confirm|" + json.dumps(best.coeffs, sort_keys=True)
-        shares = log.get(key)
-        if shares is None:
-            t = time.perf_counter()
-            steer(model, {knobs[n]: c for n, c in best.coeffs.items()}, force=True)
-            shares = log.put(key, ev.domain_shares(subset=confirm_set), time.perf_counter() - t)
-        out[target] = {
-            "shares": shares,
-            "coeffs": best.coeffs,
-            "margin": margin(shares, target, result.domains),
-        }
+        if best.reached:
+            key = "confirm|" + json.dumps(best.coeffs, sort_keys=True)
+            shares = _steered_shares(log, key, ev, knobs, best.coeffs, confirm_set)
+            out[target] = {
+                "shares": shares,
+                "coeffs": best.coeffs,
+                "margin": margin(shares, target, result.domains),
+            }
     return out
 
 
-def _unedited(ev: Evaluator, model, knobs: dict, search_set, confirm_set, log: EvalLog, domains) -> dict:
-    """The unedited model (every coefficient 0) on both query sets: the targets it already holds are no
-    achievement of a search (the strategies' own evaluation of that point, if any, is reused)."""
-    zero = json.dumps(dict.fromkeys(knobs, 0.0), sort_keys=True)
-    out: dict = {}
-    for name, key, subset in (
-        ("search", f"search|1.0|{zero}", search_set),
-        ("confirm", f"confirm|{zero}", confirm_set),
-    ):
-        if subset is None:
-            out[name] = None
-            continue
-        shares = log.get(key)
-        if shares is None:
-            t = time.perf_counter()
-            steer(model, {})
-            shares = log.put(key, ev.domain_shares(subset=subset), time.perf_counter() - t)
-        out[name] = shares
-    sets = [s for s in (out["search"], out["confirm"]) if s is not None]
-    out["holds"] = [list(t) for t in all_targets(domains) if all(margin(s, t, domains) > 0 for s in sets)]
+def _unedited(ev: Evaluator, knobs: dict, search_set, confirm_set, log: EvalLog, domains) -> dict:
+    """The unedited model (every coefficient 0) on both query sets. A target it already holds where the verdict
+    is taken (the confirmation queries; the search queries when confirmation is off) is no achievement of a
+    search: any point that barely moves the model confirms it. A strategy's own evaluation of 0 is reused."""
+    zero = dict.fromkeys(knobs, 0.0)
+    key = json.dumps(zero, sort_keys=True)
+    out = {
+        "search": _steered_shares(log, f"search|1.0|{key}", ev, knobs, zero, search_set),
+        "confirm": None if confirm_set is None else _steered_shares(log, f"confirm|{key}", ev, knobs, zero, confirm_set),
+    }  # fmt: skip
+    verdict = out["confirm"] or out["search"]
+    out["holds"] = [list(t) for t in all_targets(domains) if margin(verdict, t, domains) > 0]
+    out["holds_on"] = "confirm" if out["confirm"] else "search"
     return out

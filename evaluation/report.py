@@ -223,7 +223,7 @@ def search_markdown(data: dict) -> str:
             )
             confirm = ("yes" if t["confirmed"] else "no") + f" ({held})"
         if t.get("unedited_holds"):
-            confirm += "; the unedited model holds it too"
+            confirm += "; the unedited model holds it there too"
         rows.append([target, *cells, coef, "yes" if t["reached"] else f"no ({t['margin']:+.2f})", confirm])
     title = (
         f"## Multidomain search: {data['strategy']}"
@@ -247,15 +247,17 @@ def search_markdown(data: dict) -> str:
         seen = [f"{' / '.join(SHORT[dominant(u[k][d])] for d in doms)} on the {name} queries"
                 for k, name in (("search", "search"), ("confirm", "confirmation")) if u.get(k)]  # fmt: skip
         holds = [" / ".join(SHORT[lv] for lv in t) for t in u["holds"]]
-        parts += ["", f"The unedited model (every coefficient 0): {', '.join(seen)}; targets it holds on every "
-                      f"query set, which need no search: {', '.join(holds) or 'none'}."]  # fmt: skip
+        where = "confirmation" if u.get("holds_on", "confirm") == "confirm" else "search"
+        parts += ["", f"The unedited model (every coefficient 0): {', '.join(seen)}. Targets it already holds on "
+                      f"the {where} queries, which a point that barely moves the model confirms without any "
+                      f"search: {', '.join(holds) or 'none'}."]  # fmt: skip
     return "\n".join([*parts, "", markdown_table(header, rows)]) + "\n"
 
 
 def confirmed_text(data: dict) -> str:
-    """'3 confirmed (2 beyond the unedited model)'; older runs carry no unedited reference."""
+    """'3 confirmed (2 beyond what the unedited model holds)'; older runs carry no unedited reference."""
     if data.get("targets_confirmed") is None:
-        return "none confirmed (confirmation not run)" if "targets_confirmed" in data else "– confirmed"
+        return "not confirmed (confirmation off)" if "targets_confirmed" in data else "– confirmed"
     text = f"{data['targets_confirmed']} confirmed"
     beyond = data.get("targets_confirmed_beyond_unedited")
     return text + (f" ({beyond} beyond what the unedited model holds)" if beyond is not None else "")
@@ -297,7 +299,7 @@ def search_comparison(searches: list[dict]) -> str:
         "evaluations",
         "confirmation evals",
         "time",
-        "s per evaluation",
+        "s per evaluation (the unedited model's included)",
         "found",
         "confirmed",
         "confirmed, not held unedited",

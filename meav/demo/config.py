@@ -56,7 +56,9 @@ class DemoConfig(Options):
     )
     prompting_queries: int = Field(5, ge=1, description="Test queries per domain of the prompting baseline.")
     search_strategy: str = Field(
-        "random", description="Multidomain search strategy (registry: grid, random, adaptive, optuna)."
+        "random",
+        description="Multidomain search strategy (registry: grid, random, adaptive, optuna; a grid's lattice, "
+        "from search_range, must fit search_budget).",
     )
     search_range: str = Field("-2:1:0.5", description="Coefficient grid of the multidomain search.")
     search_budget: int = Field(4, ge=1, description="Evaluations of the multidomain search (× scale).")

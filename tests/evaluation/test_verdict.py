@@ -12,7 +12,7 @@ from meav.core.av import AlignmentVector
 from meav.core.av.folders import save_av
 from meav.core.errors import MeavError, OptionError
 from meav.evaluation.control import norm_matched_random
-from meav.evaluation.multidomain import EvalLog
+from meav.evaluation.multidomain import EvalLog, hold
 from meav.evaluation.report import search_seconds
 from meav.evaluation.verdict import add_margins, interval, knob_verdict, margins
 
@@ -122,9 +122,18 @@ def test_the_search_log_counts_seconds_over_sessions_and_resumes_from_another_ch
     again = EvalLog(path, moved)  # the same AV content elsewhere: the same search
     assert again.get("0") and again.get("0") and again.get("1")  # asked twice, counted once
     again.put("2", {"medical": {"expert": 0.9}}, seconds=3.5)
-    assert again.timing() == (5.5, 1) and again.reused == 3
+    assert again.timing() == (5.5, 1) and again.reused == 2  # "0" and "1", each counted once
     with pytest.raises(OptionError, match="another search"):
         EvalLog(path, {**moved, "av_files": {"medical": "f2"}})  # other AV content: refused
+
+
+def test_one_search_per_log_at_a_time(tmp_path):
+    log = tmp_path / "search-grid.evaluations.jsonl"
+    first = hold(log)
+    with pytest.raises(OptionError, match="being written by another running search"):
+        hold(log)
+    first.close()  # as when the holder exits, however it dies
+    hold(log).close()
 
 
 def test_the_search_log_names_what_differs_and_fingerprints_the_knobs(tmp_path):

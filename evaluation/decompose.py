@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from meav.core.av.folders import save_av
+from meav.core.av.folders import read_av_config, save_av, weights_stamp
 from meav.core.errors import MeavError
 
 METHODS = ("none", "mean", "svd", "orthogonal")
@@ -72,22 +72,28 @@ def _projection(x: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
 
 
 def decompose_folders(avs: dict[str, object], method: str, out_dir: str | Path) -> dict[str, Path]:
-    """Write shared + residual AV folders next to each other; returns {'shared': p, domain: p, ...}.
+    """Write (once) shared + residual AV folders next to each other; returns {'shared': p, domain: p, ...}.
 
-    `avs` maps a domain to a loaded AV (`vectors.load`); configs are copied so fingerprints still apply.
-    """
-
+    `avs` maps a domain to a loaded AV (`vectors.load`); configs are copied so fingerprints still apply. Each
+    folder records the method and the AVs' weight fingerprints; when all of them match, nothing is recomputed
+    (a restarted search or bench does not rewrite model-sized files)."""
+    out = Path(out_dir)
+    of = {d: weights_stamp(av.path) for d, av in avs.items()}
+    paths = {name: out / f"{method}-{name}" for name in ("shared", *avs)}
+    marks = {name: {"method": method, "part": name, "domains": list(avs), "of": of} for name in paths}
+    if all(
+        (p / "av_config.json").is_file() and read_av_config(p).get("decomposition") == marks[name]
+        for name, p in paths.items()
+    ):
+        return paths
     per_domain = {d: av.state_dict(torch.float32) for d, av in avs.items()}
     shared, residual = decompose_tensors(per_domain, method)
     first = next(iter(avs.values()))
-    out = Path(out_dir)
-    paths = {}
     for name, tensors in [("shared", shared), *residual.items()]:
         src = avs.get(name, first)
         config = dict(src.config)
-        config.update(decomposition={"method": method, "part": name, "domains": list(avs)})
+        config.update(decomposition=marks[name])
         if name == "shared":
             config["domain"] = "+".join(avs)
-        paths[name] = out / f"{method}-{name}"
         save_av(tensors, config, paths[name])
     return paths

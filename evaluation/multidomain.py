@@ -15,7 +15,8 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from meav.core import atomic
@@ -32,8 +33,6 @@ from meav.evaluation.options import SearchOptions
 from meav.evaluation.report import search_markdown
 from meav.evaluation.strategies import CONFIRM_TOP, REGISTERED_STRATEGIES
 from meav.evaluation.targets import all_targets, margin
-
-MAX_GRID_POINTS = 20_000
 
 
 def parse_avs(specs: list[str]) -> dict[str, str]:
@@ -81,11 +80,6 @@ def check_options(o: SearchOptions) -> tuple[dict[str, str], list[float]]:
         values = parse_grid(f"{values[0]}:{values[-1]}:{o.grid_step}", "grid_step")
     paths = parse_avs(o.av)
     n_knobs = len(paths) + (o.decompose != "none")
-    if o.strategy == "grid" and len(values) ** n_knobs > MAX_GRID_POINTS:
-        raise OptionError(
-            "strategy",
-            f"grid: {len(values)}^{n_knobs} = {len(values) ** n_knobs} evaluations; give a grid_step (e.g. 0.2)",
-        )
     if o.strategy == "grid" and len(values) ** n_knobs > o.budget:  # equal budgets: the lattice must fit
         fit = int(o.budget ** (1 / n_knobs) + 1e-9)
         advice = (
@@ -209,18 +203,25 @@ class EvalLog:
         return out
 
 
-def hold(log_path: Path):
-    """An exclusive lock beside a search's log, held while the search runs (knobs built, evaluations appended):
-    a second process on the same run is refused. The kernel drops it however the holder dies."""
-    handle = open(log_path.with_name(log_path.name + ".lock"), "w")  # noqa: SIM115 (returned, held open)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise OptionError(
-            "out", f"{log_path} is being written by another running search; wait for it"
-        ) from None
-    return handle
+@contextmanager
+def hold(log_path: Path) -> Iterator[None]:
+    """An exclusive lock beside a search's log, held while the search runs (knobs built, evaluations appended,
+    tables written): a second process on the same run is refused. The kernel drops it however the holder dies."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path.with_name(log_path.name + ".lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OptionError(
+                "out", f"{log_path} is being written by another running search; wait for it"
+            ) from None
+        yield
+
+
+def _key(kind: str, coeffs: dict, fraction: float = 1.0) -> str:
+    """An evaluation's key in the log, its kind first: 'search|<fraction>|<coefficients>', 'confirm|<coefficients>'."""
+    c = json.dumps(coeffs, sort_keys=True)
+    return f"search|{fraction}|{c}" if kind == "search" else f"confirm|{c}"
 
 
 def _content(identity: dict) -> dict:
@@ -280,26 +281,33 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
         )
     ev.rows = {d: ev.rows[d] for d in domains}
     search_set, confirm_set = split_queries(ev, o)
-    model = ev.model
-    steer(
-        model, {v: 0.0 for v in vecs.values()}, force=o.force
-    )  # fingerprint check before anything is written
-    log_path = o.out / f"{run_stem(o)}.evaluations.jsonl"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = hold(log_path)  # held until this function returns, knob building included
+    steer(ev.model, {v: 0.0 for v in vecs.values()}, force=o.force)  # fingerprint check before any write
+    stem = run_stem(o)
+    with hold(o.out / f"{stem}.evaluations.jsonl"):
+        data = _run(o, paths, vecs, values, ev, search_set, confirm_set, progress)
+        atomic.write_json(o.out / f"{stem}.json", data)
+        atomic.write_text(o.out / f"{stem}.md", search_markdown(data))
+    return data
+
+
+def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confirm_set, progress) -> dict:
+    """Build the knobs, run the strategy on the search set, confirm, score the unedited model: the run's JSON."""
+    domains = list(paths)
     t_setup = time.perf_counter()
     knobs = _knobs(o, vecs)  # the null's vectors and a decomposition are built here, outside the evaluations
     setup_s = time.perf_counter() - t_setup
-    log = EvalLog(log_path, _identity(o, paths, vecs, knobs, ev, search_set, confirm_set))
+    log = EvalLog(
+        o.out / f"{run_stem(o)}.evaluations.jsonl",
+        _identity(o, paths, vecs, knobs, ev, search_set, confirm_set),
+    )
     t0 = time.perf_counter()
     total = len(values) ** len(knobs) if o.strategy == "grid" else o.budget
     with display() as bars:
         bar = bars.add_task(f"search ({o.strategy})", total=total)
 
         def evaluate(coeffs: dict[str, float], fraction: float) -> dict:
-            key = f"search|{fraction}|" + json.dumps(coeffs, sort_keys=True)
             subset = {d: r[: max(1, round(len(r) * fraction))] for d, r in search_set.items()}
-            shares = _steered_shares(log, key, ev, knobs, coeffs, subset)
+            shares = _steered_shares(log, _key("search", coeffs, fraction), ev, knobs, coeffs, subset)
             bars.advance(bar)
             if progress:
                 progress(coeffs, fraction, shares)
@@ -310,10 +318,10 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
                 evaluate, list(knobs), domains, values, coarse=o.coarse, budget=o.budget,
                 screen_fraction=o.screen_fraction, seed=o.seed,
             )  # fmt: skip
-            confirmations = _confirm(result, ev, knobs, confirm_set, log) if o.confirm else {}
+            confirmations = _confirm(result, ev, knobs, confirm_set, log) if o.confirm else None
             unedited = _unedited(ev, knobs, search_set, confirm_set if o.confirm else None, log, domains)
         finally:
-            steer(model, {})
+            steer(ev.model, {})
     data = {
         "kind": "search",
         "base": o.base,
@@ -331,26 +339,25 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
     data["seconds_per_evaluation"] = log.seconds_per_evaluation()
     data["setup_s"] = round(setup_s, 3)
     data["unedited"] = unedited
+    return _verdicts(data, confirmations, unedited)
+
+
+def _verdicts(data: dict, confirmations: dict | None, unedited: dict) -> dict:
+    """Per target: confirmed (None when confirmation is off), its confirmation shares, held by the unedited
+    model; the run's counts."""
     for t in data["targets"]:
-        c = confirmations.get(tuple(t["target"]))
-        t["confirmed"] = bool(c and c["margin"] > 0) if o.confirm else None
+        c = (confirmations or {}).get(tuple(t["target"]))
+        t["confirmed"] = None if confirmations is None else bool(c and c["margin"] > 0)
         t["confirm_shares"] = c["shares"] if c else None
         t["unedited_holds"] = t["target"] in unedited["holds"]
-    data["confirm_evaluations"] = len(
-        {json.dumps(c["coeffs"], sort_keys=True) for c in confirmations.values()}
-    )
-    if o.confirm:
+    found = (confirmations or {}).values()
+    data["confirm_evaluations"] = len({_key("confirm", c["coeffs"]) for c in found})
+    data["targets_confirmed"] = data["targets_confirmed_beyond_unedited"] = None
+    if confirmations is not None:
         data["targets_confirmed"] = sum(t["confirmed"] for t in data["targets"])
         data["targets_confirmed_beyond_unedited"] = sum(
             t["confirmed"] and not t["unedited_holds"] for t in data["targets"]
         )
-    else:
-        data["targets_confirmed"] = data["targets_confirmed_beyond_unedited"] = None
-    stem = run_stem(o)
-    o.out.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(o.out / f"{stem}.json", data)
-    atomic.write_text(o.out / f"{stem}.md", search_markdown(data))
-    lock.close()
     return data
 
 
@@ -369,8 +376,7 @@ def _confirm(result, ev: Evaluator, knobs: dict, confirm_set: dict[str, range], 
     out = {}
     for target, best in result.best.items():
         if best.reached:
-            key = "confirm|" + json.dumps(best.coeffs, sort_keys=True)
-            shares = _steered_shares(log, key, ev, knobs, best.coeffs, confirm_set)
+            shares = _steered_shares(log, _key("confirm", best.coeffs), ev, knobs, best.coeffs, confirm_set)
             out[target] = {
                 "shares": shares,
                 "coeffs": best.coeffs,
@@ -384,10 +390,9 @@ def _unedited(ev: Evaluator, knobs: dict, search_set, confirm_set, log: EvalLog,
     is taken (the confirmation queries; the search queries when confirmation is off) is no achievement of a
     search: any point that barely moves the model confirms it. A strategy's own evaluation of 0 is reused."""
     zero = dict.fromkeys(knobs, 0.0)
-    key = json.dumps(zero, sort_keys=True)
     out = {
-        "search": _steered_shares(log, f"search|1.0|{key}", ev, knobs, zero, search_set),
-        "confirm": None if confirm_set is None else _steered_shares(log, f"confirm|{key}", ev, knobs, zero, confirm_set),
+        "search": _steered_shares(log, _key("search", zero), ev, knobs, zero, search_set),
+        "confirm": None if confirm_set is None else _steered_shares(log, _key("confirm", zero), ev, knobs, zero, confirm_set),
     }  # fmt: skip
     verdict = out["confirm"] or out["search"]
     out["holds"] = [list(t) for t in all_targets(domains) if margin(verdict, t, domains) > 0]

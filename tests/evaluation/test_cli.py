@@ -212,6 +212,20 @@ def test_a_search_needs_two_avs(llama_pair, toy_corpus, tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_decomposition_is_written_once_per_set_of_avs(llama_pair, llama_pair2, tmp_path):
+    from meav.core.av import load
+    from meav.evaluation.decompose import decompose_folders
+
+    avs = {"medical": load(llama_pair[2]), "legal": load(llama_pair2[2])}
+    paths = decompose_folders(avs, "orthogonal", tmp_path)
+    written = {n: (p / "av_config.json").stat().st_mtime_ns for n, p in paths.items()}
+    assert decompose_folders(avs, "orthogonal", tmp_path) == paths  # a restart: nothing rewritten
+    assert {n: (p / "av_config.json").stat().st_mtime_ns for n, p in paths.items()} == written
+    swapped = {"medical": avs["legal"], "legal": avs["medical"]}  # other AVs for the same names: recomputed
+    decompose_folders(swapped, "orthogonal", tmp_path)
+    assert all((p / "av_config.json").stat().st_mtime_ns != written[n] for n, p in paths.items())
+
+
 def test_decomposition_reconstructs_the_domain_vectors():
     import torch
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from meav.core.av.folders import save_av
 from meav.core.errors import MeavError, OptionError
 from meav.evaluation.control import norm_matched_random
 from meav.evaluation.multidomain import EvalLog, hold
-from meav.evaluation.report import search_seconds
+from meav.evaluation.report import confirmed_text, search_seconds
 from meav.evaluation.verdict import add_margins, interval, knob_verdict, margins
 
 # LEVELS order is avoidance, generic, expert
@@ -129,11 +131,21 @@ def test_the_search_log_counts_seconds_over_sessions_and_resumes_from_another_ch
 
 def test_one_search_per_log_at_a_time(tmp_path):
     log = tmp_path / "search-grid.evaluations.jsonl"
-    first = hold(log)
-    with pytest.raises(OptionError, match="being written by another running search"):
-        hold(log)
-    first.close()  # as when the holder exits, however it dies
-    hold(log).close()
+    holder = subprocess.Popen(  # another process holding the run, then killed with kill -9
+        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+         "from meav.evaluation.multidomain import hold\nwith hold(Path(sys.argv[1])):\n"
+         "    print('held', flush=True)\n    time.sleep(600)", str(log)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(OptionError, match="being written by another running search"), hold(log):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with hold(log):  # the kernel dropped the dead holder's lock
+        pass
 
 
 def test_the_search_log_names_what_differs_and_fingerprints_the_knobs(tmp_path):
@@ -155,3 +167,12 @@ def test_search_time_counts_every_session_and_names_untimed_evaluations():
     assert search_seconds(resumed) == "1357 s of evaluation (+106 untimed)"  # not the resuming process's 12 s
     assert search_seconds({"evaluation_s": 80.0, "evaluations_untimed": 0}) == "80 s of evaluation"
     assert search_seconds({"wall_s": 190.3}) == "190 s wall"  # a table written before evaluations were timed
+
+
+def test_confirmed_counts_say_when_confirmation_was_off_and_what_the_unedited_model_holds():
+    assert (
+        confirmed_text({"targets_confirmed": None}) == "not confirmed (confirmation off)"
+    )  # not "0 confirmed"
+    both = {"targets_confirmed": 3, "targets_confirmed_beyond_unedited": 2}
+    assert confirmed_text(both) == "3 confirmed (2 beyond what the unedited model holds)"
+    assert confirmed_text({"targets_confirmed": 3}) == "3 confirmed"  # a run logged before the reference

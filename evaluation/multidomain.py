@@ -32,7 +32,7 @@ from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.options import SearchOptions
 from meav.evaluation.report import search_markdown
 from meav.evaluation.strategies import CONFIRM_TOP, REGISTERED_STRATEGIES
-from meav.evaluation.targets import all_targets, margin
+from meav.evaluation.targets import all_targets, margin, support
 
 
 def parse_avs(specs: list[str]) -> dict[str, str]:
@@ -343,20 +343,32 @@ def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confi
 
 
 def _verdicts(data: dict, confirmations: dict | None, unedited: dict) -> dict:
-    """Per target: confirmed (None when confirmation is off), its confirmation shares, held by the unedited
-    model; the run's counts."""
+    """Per target: confirmed (None when confirmation is off), its confirmation shares and bootstrap support,
+    held by the unedited model; the run's counts. The supports' sum is the confirmed count expected over
+    resamples of the confirmation queries (exact by linearity; an interval would need per-query outcomes of
+    every point jointly, which the log does not keep)."""
+    n = {d: v["confirm"] for d, v in data["n_queries"].items()}
     for t in data["targets"]:
         c = (confirmations or {}).get(tuple(t["target"]))
         t["confirmed"] = None if confirmations is None else bool(c and c["margin"] > 0)
         t["confirm_shares"] = c["shares"] if c else None
+        t["confirm_support"] = (
+            round(support(c["shares"], tuple(t["target"]), data["domains"], n), 4) if c else None
+        )
         t["unedited_holds"] = t["target"] in unedited["holds"]
     found = (confirmations or {}).values()
     data["confirm_evaluations"] = len({_key("confirm", c["coeffs"]) for c in found})
     data["targets_confirmed"] = data["targets_confirmed_beyond_unedited"] = None
+    data["targets_confirmed_expected"] = data["targets_confirmed_beyond_unedited_expected"] = None
     if confirmations is not None:
-        data["targets_confirmed"] = sum(t["confirmed"] for t in data["targets"])
+        ts = data["targets"]
+        data["targets_confirmed"] = sum(t["confirmed"] for t in ts)
         data["targets_confirmed_beyond_unedited"] = sum(
-            t["confirmed"] and not t["unedited_holds"] for t in data["targets"]
+            t["confirmed"] and not t["unedited_holds"] for t in ts
+        )
+        data["targets_confirmed_expected"] = round(sum(t["confirm_support"] or 0 for t in ts), 2)
+        data["targets_confirmed_beyond_unedited_expected"] = round(
+            sum(t["confirm_support"] or 0 for t in ts if not t["unedited_holds"]), 2
         )
     return data
 

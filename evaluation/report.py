@@ -221,6 +221,8 @@ def search_markdown(data: dict) -> str:
                 f"{abbrev(d)} {t['confirm_shares'][d][lv]:.0%}"
                 for d, lv in zip(doms, t["target"], strict=True)
             )
+            sup = t.get("confirm_support")
+            held += "" if sup is None else f"; bootstrap support {sup:.2f}"
             confirm = ("yes" if t["confirmed"] else "no") + f" ({held})"
         if t.get("unedited_holds"):
             confirm += "; the unedited model holds it there too"
@@ -260,7 +262,14 @@ def confirmed_text(data: dict) -> str:
         return "not confirmed (confirmation off)" if "targets_confirmed" in data else "– confirmed"
     text = f"{data['targets_confirmed']} confirmed"
     beyond = data.get("targets_confirmed_beyond_unedited")
-    return text + (f" ({beyond} beyond what the unedited model holds)" if beyond is not None else "")
+    text += f" ({beyond} beyond what the unedited model holds)" if beyond is not None else ""
+    expected = data.get("targets_confirmed_expected")
+    if expected is not None:
+        text += (
+            f" — {expected:g} ({data['targets_confirmed_beyond_unedited_expected']:g}) expected over bootstrap "
+            "resamples of the confirmation queries"
+        )
+    return text
 
 
 def per_evaluation(data: dict) -> str:
@@ -288,8 +297,9 @@ def search_comparison(searches: list[dict]) -> str:
     rows = [
         [d["strategy"], d.get("decompose", "none"), "null" if d.get("null") else "AVs", d["evaluations"],
          d.get("confirm_evaluations", 0), search_seconds(d), per_evaluation(d),
-         f"{d['targets_reached']}/{d['targets_total']}", f"{_count(d.get('targets_confirmed'))}/{d['targets_total']}",
-         _count(d.get("targets_confirmed_beyond_unedited")), "–" if d.get("null") else _null_cell(d, nulls)]
+         f"{d['targets_reached']}/{d['targets_total']}",
+         f"{_count(d.get('targets_confirmed'))}/{d['targets_total']}{_expected(d, 'targets_confirmed_expected')}",
+         _count(d.get("targets_confirmed_beyond_unedited")) + _expected(d, "targets_confirmed_beyond_unedited_expected"), "–" if d.get("null") else _null_cell(d, nulls)]
         for d in searches
     ]  # fmt: skip
     header = [
@@ -301,8 +311,8 @@ def search_comparison(searches: list[dict]) -> str:
         "time",
         "s per evaluation (the unedited model's included)",
         "found",
-        "confirmed",
-        "confirmed, not held unedited",
+        "confirmed (expected over query resamples)",
+        "confirmed, not held unedited (expected)",
         "null: confirmed by chance",
     ]
     return markdown_table(header, rows)
@@ -317,8 +327,13 @@ def _null_cell(run: dict, nulls: list[dict]) -> str:
         n for n in nulls if n["strategy"] == run["strategy"] and n.get("decompose") == run.get("decompose")
     ]
     n = (same or nulls)[0]
-    text = f"{_count(n.get('targets_confirmed'))}/{n['targets_total']}"
-    return text if same else f"{text} ({n['strategy']} search)"
+    text = f"{_count(n.get('targets_confirmed'))}/{n['targets_total']}{_expected(n, 'targets_confirmed_expected')}"
+    return text if same else f"{text}, {n['strategy']} search"
+
+
+def _expected(data: dict, key: str) -> str:
+    """' (2.4)': the count expected over bootstrap resamples of the confirmation queries, where recorded."""
+    return "" if data.get(key) is None else f" ({data[key]:g})"
 
 
 def _count(n: int | None) -> str:

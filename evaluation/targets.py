@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from meav.core.corpus import LEVELS
 
 Shares = dict[str, dict[str, float]]
@@ -32,6 +34,32 @@ def margin(shares: Shares, target: Target, domains: Sequence[str]) -> float:
         other = max(v for k, v in s.items() if k != level)
         worst = min(worst, s[level] - other, s[level] - 1 / 3)
     return worst
+
+
+def support(
+    shares: Shares,
+    target: Target,
+    domains: Sequence[str],
+    n: dict[str, int],
+    draws: int = 2000,
+    seed: int = 0,
+) -> float:
+    """Share of bootstrap resamples of each domain's n queries in which `target` still holds.
+
+    Each query is won by one level, so `shares × n` are the per-query outcome counts and resampling queries is a
+    multinomial draw from them: the plurality verdict's uncertainty over queries, from the shares alone.
+    """
+    rng = np.random.default_rng(seed)
+    holds = np.ones(draws, dtype=bool)
+    for d, level in zip(domains, target, strict=True):
+        counts = np.array([shares[d][lv] * n[d] for lv in LEVELS])
+        if not np.allclose(counts, np.round(counts), atol=1e-6):
+            raise ValueError(f"{d}: shares {shares[d]} are not counts over {n[d]} queries")
+        drawn = rng.multinomial(n[d], np.round(counts) / n[d], size=draws) / n[d]
+        own = drawn[:, LEVELS.index(level)]
+        other = np.delete(drawn, LEVELS.index(level), axis=1).max(axis=1)
+        holds &= (own > other) & (own > 1 / 3)
+    return float(holds.mean())
 
 
 def objective(shares: Shares, target: Target, domains: Sequence[str]) -> float:

@@ -168,6 +168,10 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
     assert data["targets_confirmed_beyond_unedited"] == sum(
         t["confirmed"] and not t["unedited_holds"] for t in data["targets"]
     )
+    # each found target's bootstrap support over its confirmation queries; their sum, the count expected
+    found = [t for t in data["targets"] if t["reached"]]
+    assert all(0 <= t["confirm_support"] <= 1 for t in found)
+    assert data["targets_confirmed_expected"] == round(sum(t["confirm_support"] for t in found), 2)
     # a rerun (as after a kill) scores nothing again: every evaluation comes from the log
     log = (run / "search-random.evaluations.jsonl").read_text()
     assert run_meav(capsys, *args).code == 0
@@ -185,7 +189,8 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
     from meav.evaluation.report import render_run
 
     row = next(x for x in render_run(run).read_text().splitlines() if x.startswith("| random | none | AVs |"))
-    assert row.endswith(f"| {null['targets_confirmed']}/9 |")  # the AV run beside the null of its strategy
+    expected = f"{null['targets_confirmed_expected']:g}"
+    assert row.endswith(f"| {null['targets_confirmed']}/9 ({expected}) |")  # beside the null of its strategy
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from meav.evaluation.dominance import parse_grid
 from meav.evaluation.strategies import REGISTERED_STRATEGIES, adaptive_search, grid_search
 from meav.evaluation.synthetic import query_evaluator, synthetic_evaluator
-from meav.evaluation.targets import all_targets, margin
+from meav.evaluation.targets import all_targets, margin, support
 
 DOMAINS = ["medical", "financial", "legal"]
 PAPER_GRID = parse_grid("-1.0:1.0:0.1")
@@ -21,6 +21,38 @@ def test_27_targets_and_reach_rule():
     # a three-way tie is not "highest and > 1/3"
     flat = {d: dict.fromkeys(("avoidance", "generic", "expert"), 1 / 3) for d in DOMAINS}
     assert margin(flat, ("expert",) * 3, DOMAINS) <= 0
+
+
+def test_support_is_the_plurality_verdicts_probability_over_resampled_queries():
+    """The bootstrap support against the exact probability (scipy's multinomial, every count vector
+    enumerated) that resampled queries still give the target the plurality in both domains."""
+    from scipy.stats import multinomial
+
+    doms, n = ["medical", "legal"], {"medical": 10, "legal": 10}
+    shares = {"medical": {"avoidance": 0.3, "generic": 0.3, "expert": 0.4},
+              "legal": {"avoidance": 0.1, "generic": 0.2, "expert": 0.7}}  # fmt: skip
+
+    def exact(d: str) -> float:
+        p = [shares[d][lv] for lv in ("avoidance", "generic", "expert")]
+        return sum(
+            multinomial.pmf([a, g, 10 - a - g], 10, p)
+            for a in range(11) for g in range(11 - a) if 10 - a - g > max(a, g, 10 / 3)
+        )  # fmt: skip
+
+    want = exact("medical") * exact("legal")  # the domains' queries are resampled independently
+    assert (
+        0.2 < want < 0.6 and abs(support(shares, ("expert", "expert"), doms, n, draws=20000) - want) < 0.015
+    )
+    assert support(shares, ("generic", "expert"), doms, n) < want
+    sure = {d: {"avoidance": 0.0, "generic": 0.0, "expert": 1.0} for d in doms}
+    assert (
+        support(sure, ("expert", "expert"), doms, n) == 1.0
+        and support(sure, ("generic", "expert"), doms, n) == 0
+    )
+    with pytest.raises(ValueError, match="legal: shares .* are not counts over 10 queries"):
+        support(
+            {**shares, "legal": {"avoidance": 0.05, "generic": 0.25, "expert": 0.7}}, ("expert",) * 2, doms, n
+        )
 
 
 @pytest.mark.parametrize("spill", [0.2, 0.4])

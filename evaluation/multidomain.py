@@ -343,33 +343,38 @@ def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confi
 
 
 def _verdicts(data: dict, confirmations: dict | None, unedited: dict) -> dict:
-    """Per target: confirmed (None when confirmation is off), its confirmation shares and bootstrap support,
-    held by the unedited model; the run's counts. The supports' sum is the confirmed count expected over
-    resamples of the confirmation queries (exact by linearity; an interval would need per-query outcomes of
-    every point jointly, which the log does not keep)."""
-    n = {d: v["confirm"] for d, v in data["n_queries"].items()}
+    """Per target: confirmed (None when confirmation is off), its confirmation shares, its support (the
+    probability it holds when the confirmation queries are resampled) and the unedited model's, held by the
+    unedited model; the run's counts.
+
+    The supports' sum is the confirmed count expected over resamples. Beyond the unedited model it is a range:
+    both are judged on the same resampled queries, and the log keeps counts, not which query each point won,
+    so P(run holds, unedited does not) is only bounded, by max(0, s − u) and min(s, 1 − u).
+    """
+    doms, n = data["domains"], {d: v["confirm"] for d, v in data["n_queries"].items()}
     for t in data["targets"]:
-        c = (confirmations or {}).get(tuple(t["target"]))
+        c, target = (confirmations or {}).get(tuple(t["target"])), tuple(t["target"])
         t["confirmed"] = None if confirmations is None else bool(c and c["margin"] > 0)
         t["confirm_shares"] = c["shares"] if c else None
-        t["confirm_support"] = (
-            round(support(c["shares"], tuple(t["target"]), data["domains"], n), 4) if c else None
-        )
+        t["confirm_support"] = round(support(c["shares"], target, doms, n), 4) if c else None
+        t["unedited_support"] = round(support(unedited["confirm"], target, doms, n), 4) if c else None
         t["unedited_holds"] = t["target"] in unedited["holds"]
     found = (confirmations or {}).values()
     data["confirm_evaluations"] = len({_key("confirm", c["coeffs"]) for c in found})
     data["targets_confirmed"] = data["targets_confirmed_beyond_unedited"] = None
     data["targets_confirmed_expected"] = data["targets_confirmed_beyond_unedited_expected"] = None
     if confirmations is not None:
-        ts = data["targets"]
+        ts = [t for t in data["targets"] if t["confirm_support"] is not None]
         data["targets_confirmed"] = sum(t["confirmed"] for t in ts)
         data["targets_confirmed_beyond_unedited"] = sum(
             t["confirmed"] and not t["unedited_holds"] for t in ts
         )
-        data["targets_confirmed_expected"] = round(sum(t["confirm_support"] or 0 for t in ts), 2)
-        data["targets_confirmed_beyond_unedited_expected"] = round(
-            sum(t["confirm_support"] or 0 for t in ts if not t["unedited_holds"]), 2
-        )
+        data["targets_confirmed_expected"] = round(sum(t["confirm_support"] for t in ts), 2)
+        s_u = [(t["confirm_support"], t["unedited_support"]) for t in ts]
+        data["targets_confirmed_beyond_unedited_expected"] = [
+            round(sum(max(0.0, s - u) for s, u in s_u), 2),
+            round(sum(min(s, 1 - u) for s, u in s_u), 2),
+        ]
     return data
 
 

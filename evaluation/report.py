@@ -263,11 +263,10 @@ def confirmed_text(data: dict) -> str:
     text = f"{data['targets_confirmed']} confirmed"
     beyond = data.get("targets_confirmed_beyond_unedited")
     text += f" ({beyond} beyond what the unedited model holds)" if beyond is not None else ""
-    expected = data.get("targets_confirmed_expected")
-    if expected is not None:
+    if data.get("targets_confirmed_expected") is not None:
         text += (
-            f" — {expected:g} ({data['targets_confirmed_beyond_unedited_expected']:g}) expected over bootstrap "
-            "resamples of the confirmation queries"
+            f" — expected over bootstrap resamples of the confirmation queries: {_expected(data, 'targets_confirmed')}"
+            f" ({_expected(data, 'targets_confirmed_beyond_unedited')} beyond the unedited model)"
         )
     return text
 
@@ -298,8 +297,8 @@ def search_comparison(searches: list[dict]) -> str:
         [d["strategy"], d.get("decompose", "none"), "null" if d.get("null") else "AVs", d["evaluations"],
          d.get("confirm_evaluations", 0), search_seconds(d), per_evaluation(d),
          f"{d['targets_reached']}/{d['targets_total']}",
-         f"{_count(d.get('targets_confirmed'))}/{d['targets_total']}{_expected(d, 'targets_confirmed_expected')}",
-         _count(d.get("targets_confirmed_beyond_unedited")) + _expected(d, "targets_confirmed_beyond_unedited_expected"), "–" if d.get("null") else _null_cell(d, nulls)]
+         _confirmed_cell(d, "targets_confirmed", f"/{d['targets_total']}"),
+         _confirmed_cell(d, "targets_confirmed_beyond_unedited"), "–" if d.get("null") else _null_cell(d, nulls)]
         for d in searches
     ]  # fmt: skip
     header = [
@@ -311,7 +310,7 @@ def search_comparison(searches: list[dict]) -> str:
         "time",
         "s per evaluation (the unedited model's included)",
         "found",
-        "confirmed (expected over query resamples)",
+        "confirmed (expected over resampled confirmation queries)",
         "confirmed, not held unedited (expected)",
         "null: confirmed by chance",
     ]
@@ -327,13 +326,20 @@ def _null_cell(run: dict, nulls: list[dict]) -> str:
         n for n in nulls if n["strategy"] == run["strategy"] and n.get("decompose") == run.get("decompose")
     ]
     n = (same or nulls)[0]
-    text = f"{_count(n.get('targets_confirmed'))}/{n['targets_total']}{_expected(n, 'targets_confirmed_expected')}"
+    text = _confirmed_cell(n, "targets_confirmed", f"/{n['targets_total']}")
     return text if same else f"{text}, {n['strategy']} search"
 
 
+def _confirmed_cell(data: dict, key: str, of: str = "") -> str:
+    """'3/27 (2.87)': a count with its expectation over resamples of the confirmation queries, where recorded."""
+    cell = _count(data.get(key)) + of
+    return cell if data.get(f"{key}_expected") is None else f"{cell} ({_expected(data, key)})"
+
+
 def _expected(data: dict, key: str) -> str:
-    """' (2.4)': the count expected over bootstrap resamples of the confirmation queries, where recorded."""
-    return "" if data.get(key) is None else f" ({data[key]:g})"
+    """The expected count ('2.87'), or its bounds ('1.86–1.88') where only those are known."""
+    v = data[f"{key}_expected"]
+    return f"{v:g}" if not isinstance(v, list) else f"{v[0]:g}" if v[0] == v[1] else f"{v[0]:g}–{v[1]:g}"
 
 
 def _count(n: int | None) -> str:

@@ -176,7 +176,11 @@ def test_confirmed_counts_say_when_confirmation_was_off_and_what_the_unedited_mo
     both = {"targets_confirmed": 3, "targets_confirmed_beyond_unedited": 2}
     assert confirmed_text(both) == "3 confirmed (2 beyond what the unedited model holds)"
     assert confirmed_text({"targets_confirmed": 3}) == "3 confirmed"  # a run logged before the reference
-    expected = {**both, "targets_confirmed_expected": 2.4, "targets_confirmed_beyond_unedited_expected": 1.5}
+    expected = {
+        **both,
+        "targets_confirmed_expected": 2.4,
+        "targets_confirmed_beyond_unedited_expected": [1.5, 1.6],
+    }
     assert confirmed_text(expected).endswith(
-        "holds) — 2.4 (1.5) expected over bootstrap resamples of the confirmation queries"
+        "holds) — expected over bootstrap resamples of the confirmation queries: 2.4 (1.5–1.6 beyond the unedited model)"
     )

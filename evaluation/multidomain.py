@@ -10,29 +10,28 @@ each AV's per-tensor norms (targets "reached" by chance).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from meav.core import atomic
 from meav.core.av import load, steer
 from meav.core.av.folders import weights_stamp
 from meav.core.corpus import LEVELS
-from meav.core.errors import MeavError, OptionError
+from meav.core.errors import OptionError
 from meav.core.progress import display
+from meav.evaluation import scoring
 from meav.evaluation.control import norm_matched_random
 from meav.evaluation.decompose import METHODS, decompose_folders
 from meav.evaluation.dominance import parse_grid
+from meav.evaluation.evallog import EvalLog, hold, log_key
 from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.options import SearchOptions
 from meav.evaluation.report import search_markdown
+from meav.evaluation.resampling import confirmed_interval, support
 from meav.evaluation.strategies import CONFIRM_TOP, REGISTERED_STRATEGIES
-from meav.evaluation.targets import all_targets, margin, support
+from meav.evaluation.targets import all_targets, margin
 
 
 def parse_avs(specs: list[str]) -> dict[str, str]:
@@ -109,123 +108,6 @@ def split_queries(ev: Evaluator, o: SearchOptions) -> tuple[dict[str, range], di
             raise OptionError("search_queries", f"{n} of {d}'s {len(rows)} queries leave no confirmation set")
         search[d], confirm[d] = range(min(n, len(rows))), range(n, len(rows))
     return search, confirm
-
-
-class EvalLog:
-    """Every evaluation of a search appended to a JSON-lines file as it completes, with the seconds it took, so
-    a killed search reruns without scoring anything twice and its tables count the time of every session. The
-    first line names what the evaluations are of; another search's log is refused rather than reused. Where
-    the AVs and the corpus lie is not part of that name (the AV files' content fingerprints and the query text
-    are), so a moved checkout resumes; the base model is named by its path."""
-
-    LOCATIONS = ("avs", "dataset")
-    ADDED_LATER = ("knob_files",)  # a log written before these existed is matched on the rest
-
-    def __init__(self, path, identity: dict):
-        self.path, self.entries, self.used = path, {}, set()  # entries: key → logged line
-        path.parent.mkdir(parents=True, exist_ok=True)
-        raw = path.read_bytes() if path.is_file() else b""
-        complete = raw[: raw.rfind(b"\n") + 1]  # a line cut by a kill is dropped, so appends start clean
-        if not complete.strip():
-            atomic.write_text(path, json.dumps(identity) + "\n")
-            self.logged_before: set[str] = set()
-            return
-        if len(complete) < len(raw):
-            with open(path, "r+b") as f:
-                f.truncate(len(complete))
-        parsed = []
-        for n, line in enumerate(complete.decode("utf-8").splitlines(), 1):
-            try:
-                parsed.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise MeavError(
-                    f"{path} line {n}: not JSON ({e.msg}); move the file away to start over"
-                ) from e
-            if n > 1 and not {"key", "shares"} <= set(parsed[-1]):
-                raise MeavError(
-                    f"{path} line {n}: an evaluation needs 'key' and 'shares'; move the file away"
-                )
-        logged = parsed[0]
-        current = {k: v for k, v in identity.items() if k in logged or k not in self.ADDED_LATER}
-        differ = sorted(k for k in {*_content(logged), *_content(current)} if logged.get(k) != current.get(k))
-        if differ:
-            raise OptionError(
-                "out",
-                f"{path} holds evaluations of another search ({', '.join(differ)} differ); use another out",
-            )
-        self.entries = {entry["key"]: entry for entry in parsed[1:]}
-        self.logged_before = set(self.entries)
-
-    @property
-    def reused(self) -> int:
-        """Evaluations this search took from the log instead of scoring them (each counted once)."""
-        return len(self.used & self.logged_before)
-
-    def get(self, key: str) -> dict | None:
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        self.used.add(key)
-        return entry["shares"]
-
-    def put(self, key: str, shares: dict, seconds: float | None = None) -> dict:
-        entry = {"key": key, "shares": shares} | ({"s": round(seconds, 3)} if seconds is not None else {})
-        self.entries[key] = entry
-        self.used.add(key)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        return shares
-
-    def shares(self, key: str, score: Callable[[], dict]) -> dict:
-        """The logged shares under `key`, or `score()` timed and appended."""
-        shares = self.get(key)
-        if shares is None:
-            t = time.perf_counter()
-            shares = self.put(key, score(), time.perf_counter() - t)
-        return shares
-
-    def timing(self) -> tuple[float, int]:
-        """(seconds of the evaluations this search used, over every session; how many of them were untimed)."""
-        timed = [self.entries[k]["s"] for k in self.used if "s" in self.entries[k]]
-        return round(sum(timed), 3), len(self.used) - len(timed)
-
-    def seconds_per_evaluation(self) -> dict[str, dict]:
-        """Per kind (search, confirm: the latter on other, often more, queries), the mean seconds of the timed
-        evaluations this search used and how many were timed: comparable across runs, unlike totals."""
-        out = {}
-        for kind in ("search", "confirm"):
-            s = [
-                self.entries[k]["s"] for k in self.used if k.startswith(kind + "|") and "s" in self.entries[k]
-            ]
-            out[kind] = {"mean": round(sum(s) / len(s), 3) if s else None, "timed": len(s)}
-        return out
-
-
-@contextmanager
-def hold(log_path: Path) -> Iterator[None]:
-    """An exclusive lock beside a search's log, held while the search runs (knobs built, evaluations appended,
-    tables written): a second process on the same run is refused. The kernel drops it however the holder dies."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path.with_name(log_path.name + ".lock"), "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OptionError(
-                "out", f"{log_path} is being written by another running search; wait for it"
-            ) from None
-        yield
-
-
-def _key(kind: str, coeffs: dict, fraction: float = 1.0) -> str:
-    """An evaluation's key in the log, its kind first: 'search|<fraction>|<coefficients>', 'confirm|<coefficients>'."""
-    c = json.dumps(coeffs, sort_keys=True)
-    return f"search|{fraction}|{c}" if kind == "search" else f"confirm|{c}"
-
-
-def _content(identity: dict) -> dict:
-    return {k: v for k, v in identity.items() if k not in EvalLog.LOCATIONS}
 
 
 def _rows_digest(ev: Evaluator, sets: dict[str, range]) -> str:
@@ -307,7 +189,7 @@ def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confi
 
         def evaluate(coeffs: dict[str, float], fraction: float) -> dict:
             subset = {d: r[: max(1, round(len(r) * fraction))] for d, r in search_set.items()}
-            shares = _steered_shares(log, _key("search", coeffs, fraction), ev, knobs, coeffs, subset)
+            shares = _steered_shares(log, log_key("search", coeffs, fraction), ev, knobs, coeffs, subset)
             bars.advance(bar)
             if progress:
                 progress(coeffs, fraction, shares)
@@ -339,17 +221,20 @@ def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confi
     data["seconds_per_evaluation"] = log.seconds_per_evaluation()
     data["setup_s"] = round(setup_s, 3)
     data["unedited"] = unedited
-    return _verdicts(data, confirmations, unedited)
+    keys = [log_key("confirm", c["coeffs"]) for c in (confirmations or {}).values()]
+    won = {k: log.won(k) for k in [*keys, log_key("confirm", dict.fromkeys(knobs, 0.0))]}
+    return _verdicts(data, confirmations, unedited, won)
 
 
-def _verdicts(data: dict, confirmations: dict | None, unedited: dict) -> dict:
+def _verdicts(data: dict, confirmations: dict | None, unedited: dict, won: dict[str, dict | None]) -> dict:
     """Per target: confirmed (None when confirmation is off), its confirmation shares, its support (the
     probability it holds when the confirmation queries are resampled) and the unedited model's, held by the
     unedited model; the run's counts.
 
-    The supports' sum is the confirmed count expected over resamples. Beyond the unedited model it is a range:
-    both are judged on the same resampled queries, and the log keeps counts, not which query each point won,
-    so P(run holds, unedited does not) is only bounded, by max(0, s − u) and min(s, 1 − u).
+    The supports' sum is the confirmed count expected over resamples. Beyond the unedited model it is a range
+    unless the log holds which level won each query: both are judged on the same resampled queries, so from
+    counts alone P(run holds, unedited does not) is only bounded, by max(0, s − u) and min(s, 1 − u). With the
+    per-query outcomes (`won`, by confirmation key), the counts get joint 95% intervals.
     """
     doms, n = data["domains"], {d: v["confirm"] for d, v in data["n_queries"].items()}
     for t in data["targets"]:
@@ -360,7 +245,7 @@ def _verdicts(data: dict, confirmations: dict | None, unedited: dict) -> dict:
         t["unedited_support"] = round(support(unedited["confirm"], target, doms, n), 4) if c else None
         t["unedited_holds"] = t["target"] in unedited["holds"]
     found = (confirmations or {}).values()
-    data["confirm_evaluations"] = len({_key("confirm", c["coeffs"]) for c in found})
+    data["confirm_evaluations"] = len({log_key("confirm", c["coeffs"]) for c in found})
     data["targets_confirmed"] = data["targets_confirmed_beyond_unedited"] = None
     data["targets_confirmed_expected"] = data["targets_confirmed_beyond_unedited_expected"] = None
     if confirmations is not None:
@@ -375,15 +260,24 @@ def _verdicts(data: dict, confirmations: dict | None, unedited: dict) -> dict:
             round(sum(max(0.0, s - u) for s, u in s_u), 2),
             round(sum(min(s, 1 - u) for s, u in s_u), 2),
         ]
+        zero = won[log_key("confirm", dict.fromkeys(data["coefficients"], 0.0))]
+        points = [(tuple(t["target"]), won[log_key("confirm", t["coeffs"])]) for t in ts]
+        if zero is not None and all(w is not None for _, w in points):
+            joint = confirmed_interval(points, zero, doms)
+            data["targets_confirmed_interval"] = joint["confirmed"]["interval"]
+            data["targets_confirmed_beyond_unedited_interval"] = joint["beyond_unedited"]["interval"]
     return data
 
 
 def _steered_shares(log: EvalLog, key: str, ev: Evaluator, knobs: dict, coeffs: dict, subset) -> dict:
     """Level shares with the model steered to `coeffs`, on these queries: from the log, or scored and logged."""
 
-    def score() -> dict:
+    def score() -> tuple[dict, dict]:
         steer(ev.model, {knobs[n]: c for n, c in coeffs.items()}, force=True)
-        return ev.domain_shares(subset=subset)
+        scores = ev.domain_scores(subset=subset)
+        return {d: scoring.shares(s) for d, s in scores.items()}, {
+            d: scoring.winners(s) for d, s in scores.items()
+        }
 
     return log.shares(key, score)
 
@@ -393,7 +287,9 @@ def _confirm(result, ev: Evaluator, knobs: dict, confirm_set: dict[str, range], 
     out = {}
     for target, best in result.best.items():
         if best.reached:
-            shares = _steered_shares(log, _key("confirm", best.coeffs), ev, knobs, best.coeffs, confirm_set)
+            shares = _steered_shares(
+                log, log_key("confirm", best.coeffs), ev, knobs, best.coeffs, confirm_set
+            )
             out[target] = {
                 "shares": shares,
                 "coeffs": best.coeffs,
@@ -408,8 +304,8 @@ def _unedited(ev: Evaluator, knobs: dict, search_set, confirm_set, log: EvalLog,
     search: any point that barely moves the model confirms it. A strategy's own evaluation of 0 is reused."""
     zero = dict.fromkeys(knobs, 0.0)
     out = {
-        "search": _steered_shares(log, _key("search", zero), ev, knobs, zero, search_set),
-        "confirm": None if confirm_set is None else _steered_shares(log, _key("confirm", zero), ev, knobs, zero, confirm_set),
+        "search": _steered_shares(log, log_key("search", zero), ev, knobs, zero, search_set),
+        "confirm": None if confirm_set is None else _steered_shares(log, log_key("confirm", zero), ev, knobs, zero, confirm_set),
     }  # fmt: skip
     verdict = out["confirm"] or out["search"]
     out["holds"] = [list(t) for t in all_targets(domains) if margin(verdict, t, domains) > 0]

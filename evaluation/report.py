@@ -265,8 +265,8 @@ def confirmed_text(data: dict) -> str:
     text += f" ({beyond} beyond what the unedited model holds)" if beyond is not None else ""
     if data.get("targets_confirmed_expected") is not None:
         text += (
-            f" — expected over bootstrap resamples of the confirmation queries: {_expected(data, 'targets_confirmed')}"
-            f" ({_expected(data, 'targets_confirmed_beyond_unedited')} beyond the unedited model)"
+            f" — over bootstrap resamples of the confirmation queries: {_resampled(data, 'targets_confirmed')}"
+            f" ({_resampled(data, 'targets_confirmed_beyond_unedited')} beyond the unedited model)"
         )
     return text
 
@@ -331,9 +331,21 @@ def _null_cell(run: dict, nulls: list[dict]) -> str:
 
 
 def _confirmed_cell(data: dict, key: str, of: str = "") -> str:
-    """'3/27 (2.87)': a count with its expectation over resamples of the confirmation queries, where recorded."""
+    """'3/27 (2.88; 95% 2–4)': a count with its expectation (and interval) over resamples of the confirmation
+    queries, where recorded."""
     cell = _count(data.get(key)) + of
-    return cell if data.get(f"{key}_expected") is None else f"{cell} ({_expected(data, key)})"
+    if data.get(f"{key}_expected") is None:
+        return cell
+    interval = data.get(f"{key}_interval")
+    return f"{cell} ({_expected(data, key)}" + (f"; 95% {interval[0]}–{interval[1]})" if interval else ")")
+
+
+def _resampled(data: dict, key: str) -> str:
+    """'2.88 expected, 95% interval 2–4' (the interval where the log kept per-query outcomes)."""
+    interval = data.get(f"{key}_interval")
+    return f"{_expected(data, key)} expected" + (
+        f", 95% interval {interval[0]}–{interval[1]}" if interval else ""
+    )
 
 
 def _expected(data: dict, key: str) -> str:

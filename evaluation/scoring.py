@@ -267,10 +267,15 @@ def score_one(model, tokenizer, query: str, response: str) -> float:
     return float(logp[pos, ids[0, pos + 1]].mean())
 
 
+def winners(scores: Sequence[Sequence[float]]) -> list[int]:
+    """Per group, the index of the candidate with the highest score (ties go to the first)."""
+    return [max(range(len(row)), key=row.__getitem__) for row in scores]
+
+
 def shares(scores: Sequence[Sequence[float]], names: Sequence[str] = LEVELS) -> dict[str, float]:
     """Share of groups where each candidate has the highest score (ties go to the first); sums to 1."""
     counts = dict.fromkeys(names, 0)
-    for row in scores:
-        counts[names[max(range(len(row)), key=row.__getitem__)]] += 1
+    for w in winners(scores):
+        counts[names[w]] += 1
     n = max(len(scores), 1)
     return {k: v / n for k, v in counts.items()}

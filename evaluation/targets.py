@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from meav.core.corpus import LEVELS
 
 Shares = dict[str, dict[str, float]]
@@ -34,31 +32,6 @@ def margin(shares: Shares, target: Target, domains: Sequence[str]) -> float:
         other = max(v for k, v in s.items() if k != level)
         worst = min(worst, s[level] - other, s[level] - 1 / 3)
     return worst
-
-
-def support(shares: Shares, target: Target, domains: Sequence[str], n: dict[str, int]) -> float:
-    """Probability that `target` still holds when each domain's n queries are resampled with replacement.
-
-    Each query is won by one level, so `shares × n` are the per-query outcome counts (all the search log keeps)
-    and a resample is a multinomial draw from them; the domains' queries are disjoint, so the probability is
-    the product over domains, each summed exactly over every count vector with the verdict of `margin`.
-    """
-    from scipy.stats import multinomial  # here: the search's importers need no scipy at start-up
-
-    p = 1.0
-    for d, level in zip(domains, target, strict=True):
-        if n[d] < 1:
-            raise ValueError(f"{d}: no queries to resample")
-        counts = np.array([shares[d][lv] * n[d] for lv in LEVELS])
-        if not np.allclose(counts, np.round(counts), atol=1e-6):
-            raise ValueError(f"{d}: shares {shares[d]} are not counts over {n[d]} queries")
-        draws = [(a, g, n[d] - a - g) for a in range(n[d] + 1) for g in range(n[d] + 1 - a)]
-        holds = [
-            margin({d: dict(zip(LEVELS, np.divide(x, n[d]), strict=True))}, (level,), [d]) > 0 for x in draws
-        ]
-        pmf = multinomial.pmf(np.array(draws)[holds], n[d], np.round(counts) / n[d]) if any(holds) else [0.0]
-        p *= float(np.sum(pmf))
-    return p
 
 
 def objective(shares: Shares, target: Target, domains: Sequence[str]) -> float:

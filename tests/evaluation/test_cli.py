@@ -178,6 +178,14 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
     assert data["targets_confirmed_expected"] == round(sum(t["confirm_support"] for t in found), 2)
     low, high = data["targets_confirmed_beyond_unedited_expected"]
     assert low <= high <= data["targets_confirmed_expected"]
+    # which level won each query is logged, so the counts get joint intervals over resampled queries
+    lines = [json.loads(x) for x in (run / "search-random.evaluations.jsonl").read_text().splitlines()[1:]]
+    assert all(sorted(x["won"]) == sorted(data["domains"]) for x in lines)
+    lo, hi = data["targets_confirmed_interval"]
+    assert (
+        0 <= lo <= hi <= data["targets_reached"]
+        and data["targets_confirmed_beyond_unedited_interval"][1] <= hi
+    )
     # a rerun (as after a kill) scores nothing again: every evaluation comes from the log
     log = (run / "search-random.evaluations.jsonl").read_text()
     assert run_meav(capsys, *args).code == 0
@@ -188,6 +196,14 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
         and again["targets"] == data["targets"]
     )  # (+2: the unedited model on both sets) and its seconds are the first session's, every evaluation timed
     assert again["evaluation_s"] == data["evaluation_s"] > 0 and again["evaluations_untimed"] == 0
+    # a log written before per-query outcomes were kept: the same verdicts, expectations only
+    for x in lines:
+        del x["won"]
+    head = (run / "search-random.evaluations.jsonl").read_text().splitlines()[0]
+    (run / "search-random.evaluations.jsonl").write_text("\n".join([head, *map(json.dumps, lines)]) + "\n")
+    assert run_meav(capsys, *args).code == 0
+    old = json.loads((run / "search-random.json").read_text())
+    assert old["targets"] == data["targets"] and "targets_confirmed_interval" not in old
     # the null: norm-matched random vectors through the same search
     assert run_meav(capsys, *args, "--null").code == 0
     null = json.loads((run / "search-random-null.json").read_text())
@@ -195,8 +211,10 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
     from meav.evaluation.report import render_run
 
     row = next(x for x in render_run(run).read_text().splitlines() if x.startswith("| random | none | AVs |"))
-    expected = f"{null['targets_confirmed_expected']:g}"
-    assert row.endswith(f"| {null['targets_confirmed']}/9 ({expected}) |")  # beside the null of its strategy
+    expected, (lo, hi) = f"{null['targets_confirmed_expected']:g}", null["targets_confirmed_interval"]
+    assert row.endswith(
+        f"| {null['targets_confirmed']}/9 ({expected}; 95% {lo}–{hi}) |"
+    )  # its strategy's null
 
 
 @pytest.mark.parametrize(

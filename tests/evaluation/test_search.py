@@ -7,7 +7,7 @@ import pytest
 from meav.evaluation.dominance import parse_grid
 from meav.evaluation.strategies import REGISTERED_STRATEGIES, adaptive_search, grid_search
 from meav.evaluation.synthetic import query_evaluator, synthetic_evaluator
-from meav.evaluation.targets import all_targets, margin, support
+from meav.evaluation.targets import all_targets, margin
 
 DOMAINS = ["medical", "financial", "legal"]
 PAPER_GRID = parse_grid("-1.0:1.0:0.1")
@@ -21,42 +21,6 @@ def test_27_targets_and_reach_rule():
     # a three-way tie is not "highest and > 1/3"
     flat = {d: dict.fromkeys(("avoidance", "generic", "expert"), 1 / 3) for d in DOMAINS}
     assert margin(flat, ("expert",) * 3, DOMAINS) <= 0
-
-
-def test_support_is_the_verdicts_probability_when_the_queries_are_resampled():
-    """Against the definition: resample each domain's queries (which level won each one) with replacement and
-    count how often the target keeps the plurality in every domain."""
-    import numpy as np
-
-    doms, n = ["medical", "legal"], {"medical": 10, "legal": 8}
-    won = {"medical": ["avoidance"] * 2 + ["generic"] * 3 + ["expert"] * 5,
-           "legal": ["avoidance"] * 1 + ["generic"] * 4 + ["expert"] * 3}  # fmt: skip
-    shares = {
-        d: {lv: w.count(lv) / len(w) for lv in ("avoidance", "generic", "expert")} for d, w in won.items()
-    }
-    rng = np.random.default_rng(0)
-
-    def resampled(target: tuple[str, ...], draws: int = 20000) -> float:
-        hits = 0
-        for _ in range(draws):
-            again = {d: rng.choice(won[d], size=len(won[d])).tolist() for d in doms}
-            s = {d: {lv: w.count(lv) / len(w) for lv in shares[d]} for d, w in again.items()}
-            hits += margin(s, target, doms) > 0
-        return hits / draws
-
-    for target in [("expert", "generic"), ("generic", "expert"), ("expert", "expert")]:
-        assert abs(support(shares, target, doms, n) - resampled(target)) < 0.01, target
-    sure = {d: {"avoidance": 0.0, "generic": 0.0, "expert": 1.0} for d in doms}
-    assert (
-        support(sure, ("expert", "expert"), doms, n) == 1.0
-        and support(sure, ("generic", "expert"), doms, n) == 0
-    )
-    with pytest.raises(ValueError, match="legal: shares .* are not counts over 8 queries"):
-        support(
-            {**shares, "legal": {"avoidance": 0.05, "generic": 0.25, "expert": 0.7}}, ("expert",) * 2, doms, n
-        )
-    with pytest.raises(ValueError, match="legal: no queries to resample"):
-        support(shares, ("expert",) * 2, doms, {**n, "legal": 0})
 
 
 @pytest.mark.parametrize("spill", [0.2, 0.4])

@@ -65,7 +65,7 @@ def search(
     coef_range: str = flag(Q, "coef_range", "--coef-range", "--range"), grid_step: float | None = flag(Q, "grid_step"),
     budget: int = flag(Q, "budget"), coarse: int = flag(Q, "coarse"), screen_fraction: float = flag(Q, "screen_fraction"),
     search_queries: int | None = flag(Q, "search_queries"), confirm: bool = flag(Q, "confirm"),
-    null: bool = flag(Q, "null"), seed: int = flag(Q, "seed"),
+    null: bool = flag(Q, "null"), seed: int = flag(Q, "seed"), rescore_outcomes: bool = flag(Q, "rescore_outcomes"),
     split: str = flag(Q, "split"), max_queries: int | None = flag(Q, "max_queries"),
     force: bool = flag(Q, "force"), device: str | None = flag(Q, "device"),
 ) -> None:  # fmt: skip

@@ -21,7 +21,8 @@ class EvalLog:
     a killed search reruns without scoring anything twice and its tables count the time of every session. The
     first line names what the evaluations are of; another search's log is refused rather than reused. Where
     the AVs and the corpus lie is not part of that name (the AV files' content fingerprints and the query text
-    are), so a moved checkout resumes; the base model is named by its path."""
+    are), so a moved checkout resumes; the base model is named by its path. Lines are only appended: an
+    evaluation scored again (to add which level won each query) is a later line under the same key, which wins."""
 
     LOCATIONS = ("avs", "dataset")
     ADDED_LATER = ("knob_files",)  # a log written before these existed is matched on the rest
@@ -88,13 +89,21 @@ class EvalLog:
             os.fsync(f.fileno())
         return shares
 
-    def shares(self, key: str, score: Callable[[], tuple[dict, dict]]) -> dict:
-        """The logged shares under `key`, or `score()` (shares, per-query winners) timed and appended."""
-        shares = self.get(key)
-        if shares is None:
-            t = time.perf_counter()
-            shares, won = score()
-            self.put(key, shares, time.perf_counter() - t, won)
+    def shares(self, key: str, score: Callable[[], tuple[dict, dict]], outcomes: bool = False) -> dict:
+        """The logged shares under `key`, or `score()` (shares, per-query winners) timed and appended; with
+        `outcomes`, an entry logged without the winners is scored again, and must give the same shares."""
+        logged = self.get(key)
+        if logged is not None and not (outcomes and self.won(key) is None):
+            return logged
+        t = time.perf_counter()
+        shares, won = score()
+        if logged is not None and shares != logged:
+            raise MeavError(
+                f"{self.path}: {key} scored again gives {shares}, the log {logged}: the model or its scoring "
+                "changed; move the file away to start over"
+            )
+        self.logged_before.discard(key)  # scored in this session, not reused
+        self.put(key, shares, time.perf_counter() - t, won)
         return shares
 
     def timing(self) -> tuple[float, int]:

@@ -200,8 +200,11 @@ def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confi
                 evaluate, list(knobs), domains, values, coarse=o.coarse, budget=o.budget,
                 screen_fraction=o.screen_fraction, seed=o.seed,
             )  # fmt: skip
-            confirmations = _confirm(result, ev, knobs, confirm_set, log) if o.confirm else None
-            unedited = _unedited(ev, knobs, search_set, confirm_set if o.confirm else None, log, domains)
+            again = o.rescore_outcomes
+            confirmations = _confirm(result, ev, knobs, confirm_set, log, again) if o.confirm else None
+            unedited = _unedited(
+                ev, knobs, search_set, confirm_set if o.confirm else None, log, domains, again
+            )
         finally:
             steer(ev.model, {})
     data = {
@@ -269,8 +272,11 @@ def _verdicts(data: dict, confirmations: dict | None, unedited: dict, won: dict[
     return data
 
 
-def _steered_shares(log: EvalLog, key: str, ev: Evaluator, knobs: dict, coeffs: dict, subset) -> dict:
-    """Level shares with the model steered to `coeffs`, on these queries: from the log, or scored and logged."""
+def _steered_shares(
+    log: EvalLog, key: str, ev: Evaluator, knobs: dict, coeffs: dict, subset, outcomes: bool = False
+) -> dict:
+    """Level shares with the model steered to `coeffs`, on these queries: from the log, or scored and logged
+    (with `outcomes`, also when the log lacks which level won each query)."""
 
     def score() -> tuple[dict, dict]:
         steer(ev.model, {knobs[n]: c for n, c in coeffs.items()}, force=True)
@@ -279,16 +285,18 @@ def _steered_shares(log: EvalLog, key: str, ev: Evaluator, knobs: dict, coeffs: 
             d: scoring.winners(s) for d, s in scores.items()
         }
 
-    return log.shares(key, score)
+    return log.shares(key, score, outcomes)
 
 
-def _confirm(result, ev: Evaluator, knobs: dict, confirm_set: dict[str, range], log: EvalLog) -> dict:
+def _confirm(
+    result, ev: Evaluator, knobs: dict, confirm_set: dict[str, range], log: EvalLog, outcomes: bool
+) -> dict:
     """Every target found on the search set, evaluated at its coefficients on the confirmation set."""
     out = {}
     for target, best in result.best.items():
         if best.reached:
             shares = _steered_shares(
-                log, log_key("confirm", best.coeffs), ev, knobs, best.coeffs, confirm_set
+                log, log_key("confirm", best.coeffs), ev, knobs, best.coeffs, confirm_set, outcomes
             )
             out[target] = {
                 "shares": shares,
@@ -298,14 +306,16 @@ def _confirm(result, ev: Evaluator, knobs: dict, confirm_set: dict[str, range], 
     return out
 
 
-def _unedited(ev: Evaluator, knobs: dict, search_set, confirm_set, log: EvalLog, domains) -> dict:
+def _unedited(
+    ev: Evaluator, knobs: dict, search_set, confirm_set, log: EvalLog, domains, outcomes: bool
+) -> dict:
     """The unedited model (every coefficient 0) on both query sets. A target it already holds where the verdict
     is taken (the confirmation queries; the search queries when confirmation is off) is no achievement of a
     search: any point that barely moves the model confirms it. A strategy's own evaluation of 0 is reused."""
     zero = dict.fromkeys(knobs, 0.0)
     out = {
         "search": _steered_shares(log, log_key("search", zero), ev, knobs, zero, search_set),
-        "confirm": None if confirm_set is None else _steered_shares(log, log_key("confirm", zero), ev, knobs, zero, confirm_set),
+        "confirm": None if confirm_set is None else _steered_shares(log, log_key("confirm", zero), ev, knobs, zero, confirm_set, outcomes),
     }  # fmt: skip
     verdict = out["confirm"] or out["search"]
     out["holds"] = [list(t) for t in all_targets(domains) if margin(verdict, t, domains) > 0]

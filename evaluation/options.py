@@ -90,6 +90,12 @@ class SearchOptions(EvalData):
         False, description="Search with norm-matched random vectors instead of the AVs (the null)."
     )
     seed: int = Field(0, description="Seed of the random and optuna strategies and of the null vectors.")
+    rescore_outcomes: bool = Field(
+        False,
+        description="Score again the confirmation-query evaluations logged without which level won each query "
+        "(logs written before those were kept; the shares must come out the same), so the confirmed counts get "
+        "joint intervals.",
+    )
 
 
 class JudgeOptions(EvalData):

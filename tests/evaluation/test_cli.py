@@ -204,6 +204,23 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
     assert run_meav(capsys, *args).code == 0
     old = json.loads((run / "search-random.json").read_text())
     assert old["targets"] == data["targets"] and "targets_confirmed_interval" not in old
+    # ... scored again where the verdicts need the outcomes: the confirmation queries only, the same shares
+    path = run / "search-random.evaluations.jsonl"
+    assert run_meav(capsys, *args, "--rescore-outcomes").code == 0
+    rescored = json.loads(path.read_text().splitlines()[-1])
+    assert rescored["key"].startswith("confirm|") and "won" in rescored
+    again = json.loads((run / "search-random.json").read_text())
+    assert again["targets"] == data["targets"]
+    assert again["targets_confirmed_interval"] == data["targets_confirmed_interval"]
+    assert again["evaluations_reused"] == 6 + 1  # the search set's (and its unedited model's) evaluations
+    # a logged confirmation that scoring again does not reproduce: one line naming the log and the evaluation
+    tampered = [json.loads(x) for x in path.read_text().splitlines()[1:]]
+    target = next(x for x in reversed(tampered) if x["key"].startswith("confirm|"))
+    target["shares"] = {d: {"avoidance": 1.0, "generic": 0.0, "expert": 0.0} for d in target["shares"]}
+    del target["won"]
+    path.write_text("\n".join([head, *map(json.dumps, tampered)]) + "\n")
+    bad = run_meav(capsys, *args, "--rescore-outcomes")
+    assert bad.code != 0 and f"{path}: confirm|" in bad.err and "scored again gives" in bad.err
     # the null: norm-matched random vectors through the same search
     assert run_meav(capsys, *args, "--null").code == 0
     null = json.loads((run / "search-random-null.json").read_text())

@@ -7,7 +7,7 @@ killed run continues where it stopped (rerun the same command); finished runs ar
 is written to <out>/report.md (`meav report <out>`).
 
     .venv/bin/python bench/search_smollm2.py --demo runs/demo --out docs/search [--budget 125] [--search 5] [--confirm 10]
-        [--only grid,null] [--replay]
+        [--only grid,null] [--replay] [--rescore-outcomes]
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ def main() -> None:
         action="store_true",
         help="rewrite finished runs' tables from their logs (scores only what the log lacks)",
     )
+    ap.add_argument(
+        "--rescore-outcomes",
+        action="store_true",
+        help="score again confirmation-query evaluations logged without per-query winners (joint intervals)",
+    )
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else {r[0] for r in RUNS}
     unknown = only - {r[0] for r in RUNS}
@@ -67,9 +72,10 @@ def main() -> None:
         if name not in only:
             continue
         o = SearchOptions(base=base, av=avs, dataset=corpus, out=args.out, strategy=strategy, decompose=decompose,
-                          null=null, coef_range=args.range, budget=args.budget, search_queries=args.search, **extra)  # fmt: skip
+                          null=null, coef_range=args.range, budget=args.budget, search_queries=args.search,
+                          rescore_outcomes=args.rescore_outcomes, **extra)  # fmt: skip
         stem = run_stem(o)
-        if (args.out / f"{stem}.json").is_file() and not args.replay:
+        if (args.out / f"{stem}.json").is_file() and not (args.replay or args.rescore_outcomes):
             print(f"{label}: done already ({stem}.json)")
             continue
         data = search(o, evaluator)

@@ -22,7 +22,8 @@ class EvalLog:
     first line names what the evaluations are of; another search's log is refused rather than reused. Where
     the AVs and the corpus lie is not part of that name (the AV files' content fingerprints and the query text
     are), so a moved checkout resumes; the base model is named by its path. Lines are only appended: an
-    evaluation scored again (to add which level won each query) is a later line under the same key, which wins."""
+    evaluation scored again (to add which level won each query, logged with every evaluation since) is a later
+    line under the same key, which wins."""
 
     LOCATIONS = ("avs", "dataset")
     ADDED_LATER = ("knob_files",)  # a log written before these existed is matched on the rest
@@ -89,21 +90,25 @@ class EvalLog:
             os.fsync(f.fileno())
         return shares
 
-    def shares(self, key: str, score: Callable[[], tuple[dict, dict]], outcomes: bool = False) -> dict:
-        """The logged shares under `key`, or `score()` (shares, per-query winners) timed and appended; with
-        `outcomes`, an entry logged without the winners is scored again, and must give the same shares."""
+    def shares(self, key: str, score: Callable[[], tuple[dict, dict]], rescore: bool = False) -> dict:
+        """The logged shares under `key`, or `score()` (shares, per-query winners) timed and appended. With
+        `rescore`, an entry logged without the winners is scored again: it must give the same shares, and keeps
+        its first seconds (the tables time the search, not the second pass)."""
         logged = self.get(key)
-        if logged is not None and not (outcomes and self.won(key) is None):
+        if logged is not None and not (rescore and self.won(key) is None):
             return logged
         t = time.perf_counter()
         shares, won = score()
-        if logged is not None and shares != logged:
-            raise MeavError(
-                f"{self.path}: {key} scored again gives {shares}, the log {logged}: the model or its scoring "
-                "changed; move the file away to start over"
-            )
-        self.logged_before.discard(key)  # scored in this session, not reused
-        self.put(key, shares, time.perf_counter() - t, won)
+        seconds = time.perf_counter() - t
+        if logged is not None:
+            if shares != logged:
+                raise MeavError(
+                    f"{self.path}: {key} scored again gives {shares}, the log {logged}: the model or its "
+                    "scoring changed; rerun without rescoring (the log is unchanged)"
+                )
+            seconds = self.entries[key].get("s")
+            self.logged_before.discard(key)  # scored in this session, not reused
+        self.put(key, shares, seconds, won)
         return shares
 
     def timing(self) -> tuple[float, int]:

@@ -21,7 +21,6 @@ from meav.core.av.folders import weights_stamp
 from meav.core.corpus import LEVELS
 from meav.core.errors import OptionError
 from meav.core.progress import display
-from meav.evaluation import scoring
 from meav.evaluation.control import norm_matched_random
 from meav.evaluation.decompose import METHODS, decompose_folders
 from meav.evaluation.dominance import parse_grid
@@ -30,6 +29,7 @@ from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.options import SearchOptions
 from meav.evaluation.report import search_markdown
 from meav.evaluation.resampling import confirmed_interval, support
+from meav.evaluation.scoring import shares_of_winners
 from meav.evaluation.strategies import CONFIRM_TOP, REGISTERED_STRATEGIES
 from meav.evaluation.targets import all_targets, margin
 
@@ -200,10 +200,10 @@ def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confi
                 evaluate, list(knobs), domains, values, coarse=o.coarse, budget=o.budget,
                 screen_fraction=o.screen_fraction, seed=o.seed,
             )  # fmt: skip
-            again = o.rescore_outcomes
-            confirmations = _confirm(result, ev, knobs, confirm_set, log, again) if o.confirm else None
+            rescore = o.rescore_outcomes
+            confirmations = _confirm(result, ev, knobs, confirm_set, log, rescore) if o.confirm else None
             unedited = _unedited(
-                ev, knobs, search_set, confirm_set if o.confirm else None, log, domains, again
+                ev, knobs, search_set, confirm_set if o.confirm else None, log, domains, rescore
             )
         finally:
             steer(ev.model, {})
@@ -223,21 +223,20 @@ def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confi
     data["evaluation_s"], data["evaluations_untimed"] = log.timing()
     data["seconds_per_evaluation"] = log.seconds_per_evaluation()
     data["setup_s"] = round(setup_s, 3)
+    unedited_won = unedited.pop("confirm_won")
     data["unedited"] = unedited
-    keys = [log_key("confirm", c["coeffs"]) for c in (confirmations or {}).values()]
-    won = {k: log.won(k) for k in [*keys, log_key("confirm", dict.fromkeys(knobs, 0.0))]}
-    return _verdicts(data, confirmations, unedited, won)
+    return _verdicts(data, confirmations, unedited, unedited_won)
 
 
-def _verdicts(data: dict, confirmations: dict | None, unedited: dict, won: dict[str, dict | None]) -> dict:
+def _verdicts(data: dict, confirmations: dict | None, unedited: dict, unedited_won: dict | None) -> dict:
     """Per target: confirmed (None when confirmation is off), its confirmation shares, its support (the
     probability it holds when the confirmation queries are resampled) and the unedited model's, held by the
     unedited model; the run's counts.
 
-    The supports' sum is the confirmed count expected over resamples. Beyond the unedited model it is a range
-    unless the log holds which level won each query: both are judged on the same resampled queries, so from
-    counts alone P(run holds, unedited does not) is only bounded, by max(0, s − u) and min(s, 1 − u). With the
-    per-query outcomes (`won`, by confirmation key), the counts get joint 95% intervals.
+    The supports' sum is the confirmed count expected over resamples. Beyond the unedited model, both are
+    judged on the same resampled queries: from counts alone P(run holds, unedited does not) is only bounded, by
+    max(0, s − u) and min(s, 1 − u). Where the log holds which level won each query (every found point's and the
+    unedited model's), the joint resamples give that expectation and both counts the middle 95% of resamples.
     """
     doms, n = data["domains"], {d: v["confirm"] for d, v in data["n_queries"].items()}
     for t in data["targets"]:
@@ -251,6 +250,7 @@ def _verdicts(data: dict, confirmations: dict | None, unedited: dict, won: dict[
     data["confirm_evaluations"] = len({log_key("confirm", c["coeffs"]) for c in found})
     data["targets_confirmed"] = data["targets_confirmed_beyond_unedited"] = None
     data["targets_confirmed_expected"] = data["targets_confirmed_beyond_unedited_expected"] = None
+    data["targets_confirmed_interval"] = data["targets_confirmed_beyond_unedited_interval"] = None
     if confirmations is not None:
         ts = [t for t in data["targets"] if t["confirm_support"] is not None]
         data["targets_confirmed"] = sum(t["confirmed"] for t in ts)
@@ -263,43 +263,41 @@ def _verdicts(data: dict, confirmations: dict | None, unedited: dict, won: dict[
             round(sum(max(0.0, s - u) for s, u in s_u), 2),
             round(sum(min(s, 1 - u) for s, u in s_u), 2),
         ]
-        zero = won[log_key("confirm", dict.fromkeys(data["coefficients"], 0.0))]
-        points = [(tuple(t["target"]), won[log_key("confirm", t["coeffs"])]) for t in ts]
-        if zero is not None and all(w is not None for _, w in points):
-            joint = confirmed_interval(points, zero, doms)
+        points = [(tuple(t["target"]), confirmations[tuple(t["target"])]["won"]) for t in ts]
+        if unedited_won is not None and all(w is not None for _, w in points):
+            joint = confirmed_interval(points, unedited_won, doms)
             data["targets_confirmed_interval"] = joint["confirmed"]["interval"]
             data["targets_confirmed_beyond_unedited_interval"] = joint["beyond_unedited"]["interval"]
+            data["targets_confirmed_beyond_unedited_expected"] = joint["beyond_unedited"]["mean"]
     return data
 
 
 def _steered_shares(
-    log: EvalLog, key: str, ev: Evaluator, knobs: dict, coeffs: dict, subset, outcomes: bool = False
+    log: EvalLog, key: str, ev: Evaluator, knobs: dict, coeffs: dict, subset, rescore: bool = False
 ) -> dict:
     """Level shares with the model steered to `coeffs`, on these queries: from the log, or scored and logged
-    (with `outcomes`, also when the log lacks which level won each query)."""
+    (with `rescore`, also when the log lacks which level won each query)."""
 
     def score() -> tuple[dict, dict]:
         steer(ev.model, {knobs[n]: c for n, c in coeffs.items()}, force=True)
-        scores = ev.domain_scores(subset=subset)
-        return {d: scoring.shares(s) for d, s in scores.items()}, {
-            d: scoring.winners(s) for d, s in scores.items()
-        }
+        won = ev.domain_winners(subset=subset)
+        return {d: shares_of_winners(w) for d, w in won.items()}, won
 
-    return log.shares(key, score, outcomes)
+    return log.shares(key, score, rescore)
 
 
 def _confirm(
-    result, ev: Evaluator, knobs: dict, confirm_set: dict[str, range], log: EvalLog, outcomes: bool
+    result, ev: Evaluator, knobs: dict, confirm_set: dict[str, range], log: EvalLog, rescore: bool
 ) -> dict:
     """Every target found on the search set, evaluated at its coefficients on the confirmation set."""
     out = {}
     for target, best in result.best.items():
         if best.reached:
-            shares = _steered_shares(
-                log, log_key("confirm", best.coeffs), ev, knobs, best.coeffs, confirm_set, outcomes
-            )
+            key = log_key("confirm", best.coeffs)
+            shares = _steered_shares(log, key, ev, knobs, best.coeffs, confirm_set, rescore)
             out[target] = {
                 "shares": shares,
+                "won": log.won(key),
                 "coeffs": best.coeffs,
                 "margin": margin(shares, target, result.domains),
             }
@@ -307,7 +305,7 @@ def _confirm(
 
 
 def _unedited(
-    ev: Evaluator, knobs: dict, search_set, confirm_set, log: EvalLog, domains, outcomes: bool
+    ev: Evaluator, knobs: dict, search_set, confirm_set, log: EvalLog, domains, rescore: bool
 ) -> dict:
     """The unedited model (every coefficient 0) on both query sets. A target it already holds where the verdict
     is taken (the confirmation queries; the search queries when confirmation is off) is no achievement of a
@@ -315,9 +313,10 @@ def _unedited(
     zero = dict.fromkeys(knobs, 0.0)
     out = {
         "search": _steered_shares(log, log_key("search", zero), ev, knobs, zero, search_set),
-        "confirm": None if confirm_set is None else _steered_shares(log, log_key("confirm", zero), ev, knobs, zero, confirm_set, outcomes),
+        "confirm": None if confirm_set is None else _steered_shares(log, log_key("confirm", zero), ev, knobs, zero, confirm_set, rescore),
     }  # fmt: skip
     verdict = out["confirm"] or out["search"]
     out["holds"] = [list(t) for t in all_targets(domains) if margin(verdict, t, domains) > 0]
     out["holds_on"] = "confirm" if out["confirm"] else "search"
+    out["confirm_won"] = None if confirm_set is None else log.won(log_key("confirm", zero))  # popped by _run
     return out

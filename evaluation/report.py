@@ -331,21 +331,21 @@ def _null_cell(run: dict, nulls: list[dict]) -> str:
 
 
 def _confirmed_cell(data: dict, key: str, of: str = "") -> str:
-    """'3/27 (2.88; 95% 2–4)': a count with its expectation (and interval) over resamples of the confirmation
-    queries, where recorded."""
+    """'3/27 (2.88; middle 95%: 2–4)': a count with its expectation (and the middle 95% of its values) over
+    resamples of the confirmation queries, where recorded."""
     cell = _count(data.get(key)) + of
     if data.get(f"{key}_expected") is None:
         return cell
     interval = data.get(f"{key}_interval")
-    return f"{cell} ({_expected(data, key)}" + (f"; 95% {interval[0]}–{interval[1]})" if interval else ")")
+    middle = f"; middle 95%: {interval[0]}–{interval[1]}" if interval else ""
+    return f"{cell} ({_expected(data, key)}{middle})"
 
 
 def _resampled(data: dict, key: str) -> str:
-    """'2.88 expected, 95% interval 2–4' (the interval where the log kept per-query outcomes)."""
+    """'2.88 expected, 95% of resamples within 2–4' (the range where the log kept per-query winners)."""
     interval = data.get(f"{key}_interval")
-    return f"{_expected(data, key)} expected" + (
-        f", 95% interval {interval[0]}–{interval[1]}" if interval else ""
-    )
+    within = f", 95% of resamples within {interval[0]}–{interval[1]}" if interval else ""
+    return f"{_expected(data, key)} expected{within}"
 
 
 def _expected(data: dict, key: str) -> str:

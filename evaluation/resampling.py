@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from meav.core.corpus import LEVELS
+from meav.evaluation.scoring import shares_of_winners
 from meav.evaluation.targets import Shares, Target, margin
 
 Won = dict[str, list[int]]  # per domain, the index in LEVELS of the level that won each query, in query order
@@ -42,11 +43,8 @@ def support(shares: Shares, target: Target, domains: Sequence[str], n: dict[str,
 
 
 def shares_of(won: Won) -> Shares:
-    """The level shares that per-query outcomes give (what `scoring.shares` gives from the scores)."""
-    return {
-        d: dict(zip(LEVELS, np.bincount(w, minlength=len(LEVELS)) / len(w), strict=True))
-        for d, w in won.items()
-    }
+    """Per domain, the level shares that the per-query winners give."""
+    return {d: shares_of_winners(w) for d, w in won.items()}
 
 
 def confirmed_interval(
@@ -56,21 +54,22 @@ def confirmed_interval(
     draws: int = 2000,
     seed: int = 0,
 ) -> dict:
-    """95% percentile intervals and means, over joint resamples of the confirmation queries, of the targets
-    confirmed and of those confirmed where the unedited model, on the same resampled queries, does not hold them.
-    `points`: each found target with the outcomes at its coefficients on the confirmation queries."""
+    """The middle 95% of resamples of the confirmation queries (a percentile interval), and the mean, of the
+    targets confirmed and of those confirmed where the unedited model, judged on the same resampled queries,
+    does not hold them. `points`: each found target with the winners at its coefficients on the confirmation
+    queries. It holds the found coefficients fixed: the search set's sampling is not in it."""
     rng = np.random.default_rng(seed)
     n = {d: len(unedited[d]) for d in domains}
     if any(len(w[d]) != n[d] for _, w in points for d in domains):
-        raise ValueError("per-query outcomes of different lengths: not the same confirmation queries")
+        raise ValueError("per-query winners of different lengths: not the same confirmation queries")
     arrays = [(target, {d: np.asarray(won[d]) for d in domains}) for target, won in points]
     base_won = {d: np.asarray(unedited[d]) for d in domains}
     confirmed, beyond = np.zeros(draws, dtype=int), np.zeros(draws, dtype=int)
     for b in range(draws):
         idx = {d: rng.integers(0, n[d], n[d]) for d in domains}
-        base = shares_of({d: w[idx[d]] for d, w in base_won.items()})
+        base = shares_of({d: w[idx[d]].tolist() for d, w in base_won.items()})
         for target, won in arrays:
-            if margin(shares_of({d: w[idx[d]] for d, w in won.items()}), target, domains) > 0:
+            if margin(shares_of({d: w[idx[d]].tolist() for d, w in won.items()}), target, domains) > 0:
                 confirmed[b] += 1
                 beyond[b] += margin(base, target, domains) <= 0
     return {

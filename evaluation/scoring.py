@@ -274,8 +274,13 @@ def winners(scores: Sequence[Sequence[float]]) -> list[int]:
 
 def shares(scores: Sequence[Sequence[float]], names: Sequence[str] = LEVELS) -> dict[str, float]:
     """Share of groups where each candidate has the highest score (ties go to the first); sums to 1."""
-    counts = dict.fromkeys(names, 0)
-    for w in winners(scores):
-        counts[names[w]] += 1
-    n = max(len(scores), 1)
-    return {k: v / n for k, v in counts.items()}
+    return shares_of_winners(winners(scores), names)
+
+
+def shares_of_winners(won: Sequence[int], names: Sequence[str] = LEVELS) -> dict[str, float]:
+    """Share of groups each candidate won, from the index of each group's winner."""
+    counts = [0] * len(names)
+    for w in won:
+        counts[w] += 1
+    n = max(len(won), 1)
+    return {k: v / n for k, v in zip(names, counts, strict=True)}

@@ -66,3 +66,29 @@ def test_joint_resamples_count_a_target_beyond_the_unedited_model_only_where_it_
     assert joint["confirmed"]["interval"] == [0, 2]
     with pytest.raises(ValueError, match="not the same confirmation queries"):
         confirmed_interval([(exp, {**expert, "legal": expert["legal"][:5]})], unedited, doms)
+
+
+def test_the_middle_95_percent_is_that_of_resampling_the_queries_directly():
+    """Five targets of mixed support: the range equals the quantiles of a direct resampling (another generator,
+    Python's), and is narrower than the counts' full range, so neither min–max nor a fixed answer passes."""
+    import random
+
+    import numpy as np
+
+    doms, levels = ["medical", "legal"], ("avoidance", "generic", "expert")
+    make = np.random.default_rng(3)
+    unedited = {d: make.integers(0, 3, 10).tolist() for d in doms}
+    points = []
+    for i, lv in enumerate(["expert", "generic", "avoidance", "expert", "generic"]):
+        won = {d: [levels.index(lv) if make.random() < 0.35 + 0.08 * i else int(make.integers(0, 3)) for _ in range(10)]
+               for d in doms}  # fmt: skip
+        points.append(((lv, lv), won))
+    joint = confirmed_interval(points, unedited, doms, draws=20000)
+    pick, counts = random.Random(0), []
+    for _ in range(20000):
+        idx = {d: [pick.randrange(10) for _ in range(10)] for d in doms}
+        again = [(t, {d: [w[d][i] for i in idx[d]] for d in doms}) for t, w in points]
+        counts.append(sum(margin(shares_of(w), t, doms) > 0 for t, w in again))
+    direct = [int(np.quantile(counts, q, method="inverted_cdf")) for q in (0.025, 0.975)]
+    assert joint["confirmed"]["interval"] == direct != [min(counts), max(counts)]
+    assert abs(joint["confirmed"]["mean"] - np.mean(counts)) < 0.03

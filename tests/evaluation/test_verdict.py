@@ -108,3 +108,9 @@ def test_confirmed_counts_say_when_confirmation_was_off_and_what_the_unedited_mo
     assert confirmed_text(expected).endswith(
         "holds) — over bootstrap resamples of the confirmation queries: 2.4 expected (1.5–1.6 expected beyond the unedited model)"
     )
+    joint = {**expected, "targets_confirmed_beyond_unedited_expected": 1.55}
+    joint |= {"targets_confirmed_interval": [1, 3], "targets_confirmed_beyond_unedited_interval": [0, 3]}
+    assert confirmed_text(joint).endswith(
+        "queries: 2.4 expected, 95% of resamples within 1–3 (1.55 expected, 95% of resamples within 0–3 beyond "
+        "the unedited model)"
+    )

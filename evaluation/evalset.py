@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from meav.core.corpus import LEVELS, load_corpus
 from meav.core.errors import MeavError
 from meav.core.models import load_for_inference
-from meav.evaluation.scoring import encode_groups, mean_logprobs, shares, shares_of_winners, winners
+from meav.evaluation.scoring import encode_groups, mean_logprobs, shares, shares_of, winners
 
 GENERAL = {"safety": ("safe", "unsafe"), "helpfulness": ("helpful", "unhelpful")}
 
@@ -133,9 +133,7 @@ class Evaluator:
 
     def domain_shares(self, instruction=None, fraction: float = 1.0, subset=None) -> dict[str, dict]:
         """Per domain, the share of queries won by each level (preference accuracy)."""
-        return {
-            d: shares_of_winners(w) for d, w in self.domain_winners(instruction, fraction, subset).items()
-        }
+        return shares_of(self.domain_winners(instruction, fraction, subset))
 
     def domain_winners(self, instruction=None, fraction: float = 1.0, subset=None) -> dict[str, list[int]]:
         """Per domain, which level (index into LEVELS) won each query, in query order: what resampling the

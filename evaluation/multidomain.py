@@ -29,7 +29,7 @@ from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.options import SearchOptions
 from meav.evaluation.report import search_markdown
 from meav.evaluation.resampling import confirmed_interval, support
-from meav.evaluation.scoring import shares_of_winners
+from meav.evaluation.scoring import shares_of
 from meav.evaluation.strategies import CONFIRM_TOP, REGISTERED_STRATEGIES
 from meav.evaluation.targets import all_targets, margin
 
@@ -165,23 +165,23 @@ def search(options: SearchOptions, evaluator: Evaluator | None = None, progress=
     search_set, confirm_set = split_queries(ev, o)
     steer(ev.model, {v: 0.0 for v in vecs.values()}, force=o.force)  # fingerprint check before any write
     stem = run_stem(o)
-    with hold(o.out / f"{stem}.evaluations.jsonl"):
-        data = _run(o, paths, vecs, values, ev, search_set, confirm_set, progress)
+    log_path = o.out / f"{stem}.evaluations.jsonl"
+    with hold(log_path):
+        data = _run(o, log_path, paths, vecs, values, ev, search_set, confirm_set, progress)
         atomic.write_json(o.out / f"{stem}.json", data)
         atomic.write_text(o.out / f"{stem}.md", search_markdown(data))
     return data
 
 
-def _run(o: SearchOptions, paths, vecs, values, ev: Evaluator, search_set, confirm_set, progress) -> dict:
+def _run(
+    o: SearchOptions, log_path: Path, paths, vecs, values, ev: Evaluator, search_set, confirm_set, progress
+) -> dict:
     """Build the knobs, run the strategy on the search set, confirm, score the unedited model: the run's JSON."""
     domains = list(paths)
     t_setup = time.perf_counter()
     knobs = _knobs(o, vecs)  # the null's vectors and a decomposition are built here, outside the evaluations
     setup_s = time.perf_counter() - t_setup
-    log = EvalLog(
-        o.out / f"{run_stem(o)}.evaluations.jsonl",
-        _identity(o, paths, vecs, knobs, ev, search_set, confirm_set),
-    )
+    log = EvalLog(log_path, _identity(o, paths, vecs, knobs, ev, search_set, confirm_set))
     t0 = time.perf_counter()
     total = len(values) ** len(knobs) if o.strategy == "grid" else o.budget
     with display() as bars:
@@ -248,27 +248,27 @@ def _verdicts(data: dict, confirmations: dict | None, unedited: dict, unedited_w
         t["unedited_holds"] = t["target"] in unedited["holds"]
     found = (confirmations or {}).values()
     data["confirm_evaluations"] = len({log_key("confirm", c["coeffs"]) for c in found})
-    data["targets_confirmed"] = data["targets_confirmed_beyond_unedited"] = None
-    data["targets_confirmed_expected"] = data["targets_confirmed_beyond_unedited_expected"] = None
-    data["targets_confirmed_interval"] = data["targets_confirmed_beyond_unedited_interval"] = None
-    if confirmations is not None:
-        ts = [t for t in data["targets"] if t["confirm_support"] is not None]
-        data["targets_confirmed"] = sum(t["confirmed"] for t in ts)
-        data["targets_confirmed_beyond_unedited"] = sum(
-            t["confirmed"] and not t["unedited_holds"] for t in ts
-        )
-        data["targets_confirmed_expected"] = round(sum(t["confirm_support"] for t in ts), 2)
+    for key in ("targets_confirmed", "targets_confirmed_beyond_unedited"):
+        data[key] = data[f"{key}_expected"] = data[f"{key}_interval"] = None
+    data["targets_confirmed_beyond_unedited_bounds"] = None
+    if confirmations is None:
+        return data
+    ts = [t for t in data["targets"] if t["reached"]]
+    data["targets_confirmed"] = sum(t["confirmed"] for t in ts)
+    data["targets_confirmed_beyond_unedited"] = sum(t["confirmed"] and not t["unedited_holds"] for t in ts)
+    data["targets_confirmed_expected"] = round(sum(t["confirm_support"] for t in ts), 2)
+    points = [(tuple(t["target"]), confirmations[tuple(t["target"])]["won"]) for t in ts]
+    if unedited_won is not None and all(w is not None for _, w in points):
+        joint = confirmed_interval(points, unedited_won, doms)
+        data["targets_confirmed_interval"] = joint["confirmed"]["interval"]
+        data["targets_confirmed_beyond_unedited_interval"] = joint["beyond_unedited"]["interval"]
+        data["targets_confirmed_beyond_unedited_expected"] = joint["beyond_unedited"]["mean"]
+    else:  # counts only: the unedited model's verdict on the same resamples is unknown, so only bounded
         s_u = [(t["confirm_support"], t["unedited_support"]) for t in ts]
-        data["targets_confirmed_beyond_unedited_expected"] = [
+        data["targets_confirmed_beyond_unedited_bounds"] = [
             round(sum(max(0.0, s - u) for s, u in s_u), 2),
             round(sum(min(s, 1 - u) for s, u in s_u), 2),
         ]
-        points = [(tuple(t["target"]), confirmations[tuple(t["target"])]["won"]) for t in ts]
-        if unedited_won is not None and all(w is not None for _, w in points):
-            joint = confirmed_interval(points, unedited_won, doms)
-            data["targets_confirmed_interval"] = joint["confirmed"]["interval"]
-            data["targets_confirmed_beyond_unedited_interval"] = joint["beyond_unedited"]["interval"]
-            data["targets_confirmed_beyond_unedited_expected"] = joint["beyond_unedited"]["mean"]
     return data
 
 
@@ -281,7 +281,7 @@ def _steered_shares(
     def score() -> tuple[dict, dict]:
         steer(ev.model, {knobs[n]: c for n, c in coeffs.items()}, force=True)
         won = ev.domain_winners(subset=subset)
-        return {d: shares_of_winners(w) for d, w in won.items()}, won
+        return shares_of(won), won
 
     return log.shares(key, score, rescore)
 

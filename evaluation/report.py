@@ -334,7 +334,7 @@ def _confirmed_cell(data: dict, key: str, of: str = "") -> str:
     """'3/27 (2.88; middle 95%: 2–4)': a count with its expectation (and the middle 95% of its values) over
     resamples of the confirmation queries, where recorded."""
     cell = _count(data.get(key)) + of
-    if data.get(f"{key}_expected") is None:
+    if _expected(data, key) is None:
         return cell
     interval = data.get(f"{key}_interval")
     middle = f"; middle 95%: {interval[0]}–{interval[1]}" if interval else ""
@@ -348,10 +348,12 @@ def _resampled(data: dict, key: str) -> str:
     return f"{_expected(data, key)} expected{within}"
 
 
-def _expected(data: dict, key: str) -> str:
-    """The expected count ('2.87'), or its bounds ('1.86–1.88') where only those are known."""
-    v = data[f"{key}_expected"]
-    return f"{v:g}" if not isinstance(v, list) else f"{v[0]:g}" if v[0] == v[1] else f"{v[0]:g}–{v[1]:g}"
+def _expected(data: dict, key: str) -> str | None:
+    """The expected count ('2.87'), its bounds ('1.86–1.88') where only those are known, or None."""
+    if data.get(f"{key}_expected") is not None:
+        return f"{data[f'{key}_expected']:g}"
+    lo, hi = data.get(f"{key}_bounds") or (None, None)
+    return None if lo is None else f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
 
 
 def _count(n: int | None) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from meav.core.corpus import LEVELS
-from meav.evaluation.scoring import shares_of_winners
+from meav.evaluation.scoring import shares_of
 from meav.evaluation.targets import Shares, Target, margin
 
 Won = dict[str, list[int]]  # per domain, the index in LEVELS of the level that won each query, in query order
@@ -40,11 +40,6 @@ def support(shares: Shares, target: Target, domains: Sequence[str], n: dict[str,
         pmf = multinomial.pmf(np.array(draws)[holds], n[d], np.round(counts) / n[d]) if any(holds) else [0.0]
         p *= float(np.sum(pmf))
     return p
-
-
-def shares_of(won: Won) -> Shares:
-    """Per domain, the level shares that the per-query winners give."""
-    return {d: shares_of_winners(w) for d, w in won.items()}
 
 
 def confirmed_interval(

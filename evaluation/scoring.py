@@ -277,6 +277,11 @@ def shares(scores: Sequence[Sequence[float]], names: Sequence[str] = LEVELS) -> 
     return shares_of_winners(winners(scores), names)
 
 
+def shares_of(won: dict[str, Sequence[int]]) -> dict[str, dict[str, float]]:
+    """Per domain, the level shares that each query's winner gives."""
+    return {d: shares_of_winners(w) for d, w in won.items()}
+
+
 def shares_of_winners(won: Sequence[int], names: Sequence[str] = LEVELS) -> dict[str, float]:
     """Share of groups each candidate won, from the index of each group's winner."""
     counts = [0] * len(names)

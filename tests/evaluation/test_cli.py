@@ -203,7 +203,7 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
     assert run_meav(capsys, *args).code == 0
     old = json.loads((run / "search-random.json").read_text())
     assert old["targets"] == data["targets"] and old["targets_confirmed_interval"] is None
-    low, high = old["targets_confirmed_beyond_unedited_expected"]  # counts alone: only bounds
+    low, high = old["targets_confirmed_beyond_unedited_bounds"]  # counts alone: only bounds
     assert low - 0.05 <= data["targets_confirmed_beyond_unedited_expected"] <= high + 0.05  # 2,000 resamples
     # ... scored again where the verdicts need the outcomes: the confirmation queries only, the same shares
     path = run / "search-random.evaluations.jsonl"

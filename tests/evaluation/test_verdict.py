@@ -103,7 +103,7 @@ def test_confirmed_counts_say_when_confirmation_was_off_and_what_the_unedited_mo
     expected = {
         **both,
         "targets_confirmed_expected": 2.4,
-        "targets_confirmed_beyond_unedited_expected": [1.5, 1.6],
+        "targets_confirmed_beyond_unedited_bounds": [1.5, 1.6],
     }
     assert confirmed_text(expected).endswith(
         "holds) — over bootstrap resamples of the confirmation queries: 2.4 expected (1.5–1.6 expected beyond the unedited model)"

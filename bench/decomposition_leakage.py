@@ -29,7 +29,8 @@ from meav.core.tables import markdown_table
 from meav.evaluation.decompose import decompose_folders
 from meav.evaluation.evalset import open_evaluator
 from meav.evaluation.knob import run_sweep
-from meav.evaluation.report import abbrev, interval_text
+from meav.evaluation.labels import abbrev
+from meav.evaluation.report import interval_text
 from meav.evaluation.verdict import bootstrap_indices, interval, margins
 
 LAMBDAS = (-2.0, 1.0)

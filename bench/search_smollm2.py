@@ -20,7 +20,7 @@ from meav.core.embedded import embedded_model_path
 from meav.evaluation import SearchOptions, render_run, search
 from meav.evaluation.evalset import open_evaluator
 from meav.evaluation.multidomain import run_stem
-from meav.evaluation.report import confirmed_text, search_seconds
+from meav.evaluation.search_report import confirmed_text, search_seconds
 
 # (label, strategy, decompose, null, extra options): every run gets the same budget. Order: what the issue's
 # verdict needs first (the grid, the adaptive strategy against it, the null), then the decomposition (does it

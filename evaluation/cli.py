@@ -73,7 +73,7 @@ def search(
     confirmed on others, with evaluations and wall time."""
     o = options(SearchOptions, **locals())
     from meav.evaluation.multidomain import search as run  # torch: imported when the command runs
-    from meav.evaluation.report import confirmed_text, search_seconds
+    from meav.evaluation.search_report import confirmed_text, search_seconds
 
     data = run(o, progress=lambda c, f, s: _say(f"{c} ({f:.0%}) {_shares(s)}"))
     typer.echo(

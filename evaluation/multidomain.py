@@ -27,9 +27,9 @@ from meav.evaluation.dominance import parse_grid
 from meav.evaluation.evallog import EvalLog, hold, log_key
 from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.options import SearchOptions
-from meav.evaluation.report import search_markdown
 from meav.evaluation.resampling import confirmed_interval, support
 from meav.evaluation.scoring import shares_of
+from meav.evaluation.search_report import search_markdown
 from meav.evaluation.strategies import CONFIRM_TOP, REGISTERED_STRATEGIES
 from meav.evaluation.targets import all_targets, margin
 

@@ -103,6 +103,10 @@ class Engine:
         self.cache: dict[tuple, Shares] = {}
         self.best = {f: {t: Best() for t in self.targets} for f in ("screen", "full")}
         self.evaluations, self.full_equivalents = 0, 0.0
+        # per domain, how many full evaluations each level held (highest share, > 1/3): what a search could
+        # combine at all, whichever target it was after
+        self.level_holds = {d: dict.fromkeys(LEVELS, 0) for d in self.domains}
+        self.full_evaluations = 0
 
     def __call__(self, point: Sequence[float], fraction: float) -> Shares:
         point = tuple(round(x, 6) for x in point)
@@ -112,6 +116,8 @@ class Engine:
             self.cache[key] = shares = self.evaluate(coeffs, fraction)
             self.evaluations += 1
             self.full_equivalents += fraction
+            if fraction >= 1:
+                self._count_holds(shares)
             for book in ("screen", "full") if fraction >= 1 else ("screen",):
                 for t, b in self.best[book].items():
                     m = margin(shares, t, self.domains)
@@ -119,7 +125,17 @@ class Engine:
                         self.best[book][t] = Best(coeffs, shares, m)
         return self.cache[key]
 
+    def _count_holds(self, shares: Shares) -> None:
+        self.full_evaluations += 1
+        for d in self.domains:
+            for level in LEVELS:
+                self.level_holds[d][level] += margin(shares, (level,), [d]) > 0
+
     def result(self, strategy: str, t0: float, **extra) -> SearchResult:
+        extra = {
+            "level_holds": {"evaluations": self.full_evaluations, "per_domain": self.level_holds},
+            **extra,
+        }
         return SearchResult(
             strategy,
             self.names,

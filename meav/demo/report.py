@@ -13,7 +13,9 @@ from matplotlib.figure import Figure
 from meav.core import atomic
 from meav.core.corpus import LEVELS
 from meav.core.tables import markdown_table
-from meav.evaluation.report import ORDER, SHORT, interval_text, search_markdown, sweep_markdown
+from meav.evaluation.labels import ORDER, SHORT
+from meav.evaluation.report import interval_text, sweep_markdown
+from meav.evaluation.search_report import search_markdown
 from meav.evaluation.verdict import best_share
 
 # The paper's values (Mistral-7B-Instruct, §6.1), not meav's: λ where each level dominates.

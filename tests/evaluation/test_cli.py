@@ -79,7 +79,7 @@ def test_sweep_writes_tables_curves_and_recommended_lambda(llama_pair, toy_corpu
     md = (run / "sweep.md").read_text()
     assert "Tables 1–3 layout" in md and "Table 4 layout" in md and "Safe" in md
     from meav.evaluation.dominance import dominant
-    from meav.evaluation.report import SHORT
+    from meav.evaluation.labels import SHORT
 
     medical_rows = [
         line

@@ -104,3 +104,62 @@ def test_query_evaluator_moves_in_steps_of_one_over_n_and_fresh_queries_differ()
     shares = a(point, 1.0)["medical"]
     assert all(abs(v * 10 - round(v * 10)) < 1e-9 for v in shares.values())
     assert any(a(p, 1.0) != b(p, 1.0) for p in ({d: x for d in DOMAINS} for x in (-1.0, -0.6, -0.3, 0.0)))
+
+
+def _no_legal_generic(coeffs, fraction):
+    """Legal queries never prefer the generic answer; the other domains follow their own coefficient."""
+    out = {}
+    for d in DOMAINS:
+        c = coeffs[d]
+        level = "expert" if c > 0.3 else "generic" if c > -0.5 else "avoidance"
+        if d == "legal" and level == "generic":
+            level = "avoidance"
+        out[d] = {lv: 0.8 if lv == level else 0.1 for lv in ("avoidance", "generic", "expert")}
+    return out
+
+
+def test_level_holds_count_each_full_evaluation_once_and_skip_screens():
+    values = parse_grid("-1:1:0.5")
+    calls = []
+
+    def counting(coeffs, fraction):
+        calls.append((tuple(sorted(coeffs.items())), fraction))
+        return _no_legal_generic(coeffs, fraction)
+
+    result = adaptive_search(counting, DOMAINS, DOMAINS, values, screen_fraction=0.5, budget=60)
+    holds = result.to_json()["level_holds"]
+    full = {c for c, f in calls if f >= 1}
+    assert holds["evaluations"] == len(full) < len(set(calls))  # screens on a subsample are not counted
+    for d in DOMAINS:  # recounted independently from the points the strategy asked for
+        for lv in ("avoidance", "generic", "expert"):
+            expect = sum(_no_legal_generic(dict(c), 1.0)[d][lv] == 0.8 for c in full)
+            assert holds["per_domain"][d][lv] == expect
+    assert holds["per_domain"]["legal"]["generic"] == 0
+
+
+def test_reach_section_unions_runs_and_names_levels_no_point_held():
+    from meav.evaluation.search_report import reach_section
+
+    values = parse_grid("-1:1:0.5")
+    same = {"base": "b", "dataset": "c", "split": "test", "n_queries": {d: {"search": 5} for d in DOMAINS}}
+    grid = {**grid_search(_no_legal_generic, DOMAINS, DOMAINS, values).to_json(), **same, "null": False}
+    rand = REGISTERED_STRATEGIES["random"](_no_legal_generic, DOMAINS, DOMAINS, values, budget=40, seed=1)
+    rand = {**rand.to_json(), **same, "null": False}
+    null = {
+        **grid,
+        "null": True,
+        "level_holds": {"evaluations": 9, "per_domain": rand["level_holds"]["per_domain"]},
+    }
+    found = {tuple(t["target"]) for r in (grid, rand) for t in r["targets"] if t["reached"]}
+    assert found and all(t[2] != "generic" for t in found)
+    text = reach_section([grid, rand, null])
+    assert f"together found {len(found)}/27 targets" in text
+    assert "Held at no evaluated point: Gen in Leg" in text
+    n = grid["level_holds"]["evaluations"] + rand["level_holds"]["evaluations"]
+    assert (
+        f"| Leg | {grid['level_holds']['per_domain']['legal']['expert'] + rand['level_holds']['per_domain']['legal']['expert']} of {n} "
+        in text
+    )
+    assert "Leg (null)" in text  # the null's counts beside, not in the union
+    other = {**rand, "n_queries": {d: {"search": 9} for d in DOMAINS}}  # other queries: a group of its own
+    assert reach_section([grid, other]).count("## Reached by any run") == 2

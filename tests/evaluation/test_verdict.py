@@ -9,7 +9,7 @@ import torch
 from meav.core.av import AlignmentVector
 from meav.core.av.folders import save_av
 from meav.evaluation.control import norm_matched_random
-from meav.evaluation.report import confirmed_text, search_seconds
+from meav.evaluation.search_report import confirmed_text, search_seconds
 from meav.evaluation.verdict import add_margins, interval, knob_verdict, margins
 
 # LEVELS order is avoidance, generic, expert

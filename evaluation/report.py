@@ -241,8 +241,8 @@ def render_run(run_dir: str | Path) -> Path:
     searches = [d for d in loaded.values() if d.get("kind") == "search"]
     if len(searches) > 1:  # strategies / decompositions side by side
         parts += ["## Search approaches compared", "", search_comparison(searches), ""]
-    if searches:
-        parts += [reach_section(searches)]
+    reached = reach_section(searches)
+    parts += [reached] if reached else []
     for f, data in loaded.items():
         kind = data.get("kind")
         if kind == "sweep" and judged:

@@ -4,6 +4,7 @@ on the same queries reached together (the measured limit on what the AVs allow).
 from __future__ import annotations
 
 import json
+import math
 
 from meav.core.tables import markdown_table
 from meav.evaluation.dominance import dominant
@@ -172,15 +173,14 @@ def _count(n: int | None) -> str:
 
 
 def reach_section(searches: list[dict]) -> str:
-    """What every run on the same search queries reached together: the union of their found and confirmed
-    targets, and per domain how many of their evaluations each level held. A level that no evaluated point
-    holds in a domain rules out its 9 targets for every strategy run so far: the measured limit, not a bound."""
+    """What every run on the same AVs and search queries reached together: the union of their found and
+    confirmed targets, and per domain how many of their evaluations each level held. A level no evaluated point
+    holds in a domain is one no run could combine into a target: a limit measured on these runs' points, not a
+    bound on what the AVs allow."""
     groups: dict[str, list[dict]] = {}
     for d in searches:
-        key = json.dumps(
-            [d.get("base"), d.get("dataset"), d.get("split"), d.get("n_queries")], sort_keys=True
-        )
-        groups.setdefault(key, []).append(d)
+        same = [d.get(k) for k in ("base", "avs", "domains", "dataset", "split", "n_queries")]
+        groups.setdefault(json.dumps(same, sort_keys=True), []).append(d)
     parts = []
     for runs in groups.values():
         avs = [d for d in runs if not d.get("null")]
@@ -191,41 +191,52 @@ def reach_section(searches: list[dict]) -> str:
 
 def _reach(avs: list[dict], nulls: list[dict]) -> str:
     doms, total = avs[0]["domains"], avs[0]["targets_total"]
-    found = _union(avs, "reached")
-    confirmed = _union(avs, "confirmed")
-    names = ", ".join(_run_name(d) for d in avs)
+    found, confirmed = _union(avs, "reached"), _union(avs, "confirmed")
     n = next(iter(avs[0].get("n_queries", {}).values()), {}).get("search", "?")
     lines = [
-        f"## Reached by any run on the AVs ({len(avs)} runs: {names})",
+        f"## Reached by any run on the AVs ({_runs(len(avs))}: {', '.join(_run_name(d) for d in avs)})",
         "",
         f"On the same {n} search queries per domain, the runs together found {len(found)}/{total} targets "
-        f"({_targets(found)}); {len(confirmed)}/{total} were confirmed by at least one run ({_targets(confirmed)}). "
-        "Each run chose its own points, so this union is what all their evaluations found together; the nulls "
-        "are not in it.",
+        f"({_targets(found)}); {len(confirmed)}/{total} were confirmed by at least one run "
+        f"({_targets(confirmed)}). Each run chose its own points, so this union is what all their evaluations "
+        "found together" + ("; the null runs are not in it." if nulls else "."),
     ]
     counted = [d for d in avs if d.get("level_holds")]
-    if not counted:
+    evaluations = sum(d["level_holds"]["evaluations"] for d in counted)
+    if not evaluations:
         return "\n".join(lines) + "\n"
     header = ["domain", *(f"{SHORT[lv]} held" for lv in ORDER)]
     rows = [[abbrev(dom), *(_held(counted, dom, lv) for lv in ORDER)] for dom in doms]
     null_counted = [d for d in nulls if d.get("level_holds")]
-    if null_counted:
-        rows += [[f"{abbrev(dom)} (null)", *(_held(null_counted, dom, lv) for lv in ORDER)] for dom in doms]
-    never = [f"{SHORT[lv]} in {abbrev(dom)}" for dom in doms for lv in ORDER if not _holds(counted, dom, lv)]
+    rows += [[f"{abbrev(dom)} (null)", *(_held(null_counted, dom, lv) for lv in ORDER)] for dom in doms
+             if null_counted]  # fmt: skip
+    used = {(dom, lv) for t in found for dom, lv in zip(doms, t, strict=True)}
+    never = [
+        (dom, lv) for dom in doms for lv in ORDER if not _holds(counted, dom, lv) and (dom, lv) not in used
+    ]
+    open_per_domain = [sum((dom, lv) not in never for lv in ORDER) for dom in doms]
+    ruled_out = total - math.prod(open_per_domain)
+    who = "these runs" if len(counted) == len(avs) else f"the {_runs(len(counted))} that counted them"
+    limit = (
+        f"Held at no evaluated point of {who}: {', '.join(f'{SHORT[lv]} in {abbrev(d)}' for d, lv in never)}, so "
+        f"none of {who} could reach the {ruled_out} targets that need {'it' if len(never) == 1 else 'one of them'}."
+        if never
+        else "Every level was held at some evaluated point."
+    )
     lines += [
         "",
-        f"Evaluations on the search queries (full query set; {len(counted)} runs, a point two runs evaluated "
-        "counts twice) where a level holds in a domain (the highest share, > 1/3); a target needs all its levels "
-        "at one point. "
-        + (
-            f"Held at no evaluated point: {', '.join(never)} — the 9 targets needing each are out of every run's reach."
-            if never
-            else "Every level was held somewhere."
-        ),
+        f"Per domain, the evaluations on the full search set ({_runs(len(counted))}; a point two runs evaluated "
+        "counts twice) where a level holds (the highest share, > 1/3). These are the points the strategies chose "
+        "(adaptive search evaluates the full set only at its best screened points), not a sample of the "
+        f"coefficient box; a target needs all its levels at one point. {limit}",
         "",
         markdown_table(header, rows),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _runs(n: int) -> str:
+    return f"{n} run" + ("" if n == 1 else "s")
 
 
 def _run_name(d: dict) -> str:

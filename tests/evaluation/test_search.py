@@ -141,25 +141,49 @@ def test_reach_section_unions_runs_and_names_levels_no_point_held():
     from meav.evaluation.search_report import reach_section
 
     values = parse_grid("-1:1:0.5")
-    same = {"base": "b", "dataset": "c", "split": "test", "n_queries": {d: {"search": 5} for d in DOMAINS}}
+    same = {"base": "b", "avs": {}, "dataset": "c", "split": "test"}
+    same["n_queries"] = {d: {"search": 5} for d in DOMAINS}
     grid = {**grid_search(_no_legal_generic, DOMAINS, DOMAINS, values).to_json(), **same, "null": False}
     rand = REGISTERED_STRATEGIES["random"](_no_legal_generic, DOMAINS, DOMAINS, values, budget=40, seed=1)
     rand = {**rand.to_json(), **same, "null": False}
-    null = {
-        **grid,
-        "null": True,
-        "level_holds": {"evaluations": 9, "per_domain": rand["level_holds"]["per_domain"]},
-    }
+    assert (
+        grid["level_holds"]["per_domain"]["medical"]["generic"] > 0
+    )  # Gen is held where legal cannot hold it
     found = {tuple(t["target"]) for r in (grid, rand) for t in r["targets"] if t["reached"]}
     assert found and all(t[2] != "generic" for t in found)
+    gen_gen_gen = {"target": ["generic"] * 3, "reached": True, "confirmed": True}
+    null = {**rand, "null": True, "targets": [gen_gen_gen]}  # the null reaches what no AV run did
+
     text = reach_section([grid, rand, null])
-    assert f"together found {len(found)}/27 targets" in text
-    assert "Held at no evaluated point: Gen in Leg" in text
-    n = grid["level_holds"]["evaluations"] + rand["level_holds"]["evaluations"]
+    assert f"together found {len(found)}/27 targets" in text and "Gen / Gen / Gen" not in text.split("|")[0]
     assert (
-        f"| Leg | {grid['level_holds']['per_domain']['legal']['expert'] + rand['level_holds']['per_domain']['legal']['expert']} of {n} "
+        "Held at no evaluated point of these runs: Gen in Leg, so none of these runs could reach the 9 "
         in text
     )
-    assert "Leg (null)" in text  # the null's counts beside, not in the union
+    leg = (
+        grid["level_holds"]["per_domain"]["legal"]["expert"]
+        + rand["level_holds"]["per_domain"]["legal"]["expert"]
+    )
+    n = grid["level_holds"]["evaluations"] + rand["level_holds"]["evaluations"]
+    assert f"| Leg | {leg} of {n} " in text  # the null's evaluations are not summed in
+    assert f"| Leg (null) | {rand['level_holds']['per_domain']['legal']['expert']} of " in text
     other = {**rand, "n_queries": {d: {"search": 9} for d in DOMAINS}}  # other queries: a group of its own
     assert reach_section([grid, other]).count("## Reached by any run") == 2
+
+
+def test_reach_section_does_not_rule_out_what_an_uncounted_run_found():
+    """Runs logged before levels were counted still add their finds; a level one of them used is not 'never
+    held', and no sentence is written on zero counted evaluations."""
+    from meav.evaluation.search_report import reach_section
+
+    values = parse_grid("-1:1:0.5")
+    same = {"base": "b", "avs": {}, "dataset": "c", "split": "test", "null": False}
+    new = {**grid_search(_no_legal_generic, DOMAINS, DOMAINS, values).to_json(), **same}
+    old = {**new, "targets": [{"target": ["expert", "expert", "generic"], "reached": True}]}
+    del old["level_holds"]
+    text = reach_section([new, old])
+    assert "Exp / Exp / Gen" in text and "Held at no evaluated point" not in text
+    assert "Every level was held at some evaluated point." in text
+    assert "(2 runs: grid, grid)" in text
+    empty = {**new, "level_holds": {"evaluations": 0, "per_domain": new["level_holds"]["per_domain"]}}
+    assert "held" not in reach_section([empty]).split("\n\n", 2)[-1]  # no table, no sentence

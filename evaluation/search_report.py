@@ -1,5 +1,5 @@
 """Table 5 and the search comparison: per-run target tables, the strategies side by side, and what all runs
-on the same queries reached together (the measured limit on what the AVs allow)."""
+on the same queries reached together (what these runs' points could combine, not a bound on the AVs)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from meav.core.corpus import LEVELS
+from meav.evaluation.dominance import dominant
 
 Shares = dict[str, dict[str, float]]
 Evaluate = Callable[[dict[str, float], float], Shares]
@@ -103,8 +104,8 @@ class Engine:
         self.cache: dict[tuple, Shares] = {}
         self.best = {f: {t: Best() for t in self.targets} for f in ("screen", "full")}
         self.evaluations, self.full_equivalents = 0, 0.0
-        # per domain, how many full evaluations each level held (highest share, > 1/3): what a search could
-        # combine at all, whichever target it was after
+        # per domain, how many full evaluations each level dominated (`dominant`: the highest share, > 1/3,
+        # the rule a target's levels must meet): what a search could combine at all, whichever target it was after
         self.level_holds = {d: dict.fromkeys(LEVELS, 0) for d in self.domains}
         self.full_evaluations = 0
 
@@ -128,14 +129,12 @@ class Engine:
     def _count_holds(self, shares: Shares) -> None:
         self.full_evaluations += 1
         for d in self.domains:
-            for level in LEVELS:
-                self.level_holds[d][level] += margin(shares, (level,), [d]) > 0
+            if (level := dominant(shares[d])) is not None:
+                self.level_holds[d][level] += 1
 
     def result(self, strategy: str, t0: float, **extra) -> SearchResult:
-        extra = {
-            "level_holds": {"evaluations": self.full_evaluations, "per_domain": self.level_holds},
-            **extra,
-        }
+        holds = {d: dict(counts) for d, counts in self.level_holds.items()}  # a copy: evaluations may go on
+        extra = {"level_holds": {"evaluations": self.full_evaluations, "per_domain": holds}, **extra}
         return SearchResult(
             strategy,
             self.names,

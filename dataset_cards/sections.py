@@ -48,6 +48,7 @@ def authoring_section(meta: dict) -> str:
         f"- License: `{meta.get('license')}`",
         f"- Paragraph counts: {meta.get('paragraph_counts')}",
         f"- Held out: {meta.get('held_out')}",
+        *_longest_fact(meta.get("longest_level")),
         f"- Built with meav `{meta.get('meav_version')}` from (sha256):",
         _indent(_yaml_block(meta.get("files_sha256"))),
     ]
@@ -60,6 +61,18 @@ def authoring_section(meta: dict) -> str:
         ["\n".join(facts), markdown_table(["Domain", "train", "validation", "test"], rows),
          markdown_table(["Level", "Mean words"], words)]
     )  # fmt: skip
+
+
+def _longest_fact(longest) -> list[str]:
+    """Which level is the longest response, in words, in how many rows (reference_meta.json `longest_level`)."""
+    if not isinstance(longest, dict) or not isinstance(longest.get("all"), dict):
+        return []
+    parts = []
+    for name, c in (("all rows", longest["all"]), ("test rows", longest.get("test") or {})):
+        if c.get("rows"):
+            counts = ", ".join(f"{lv} {c.get(lv, 0)}" for lv in ("expert", "generic", "avoidance"))
+            parts.append(f"{name} ({c['rows']}): {counts}")
+    return [f"- Longest response, in words (the level that is longest in how many rows): {'; '.join(parts)}"]
 
 
 def generation_section(folder: Path, generators: list[str]) -> str:

@@ -16,6 +16,7 @@ from meav.core.config import read_yaml
 from meav.core.corpus import LEVELS, SPLITS, row_id, write_corpus
 from meav.core.errors import MeavError, OptionError
 from meav.core.version import __version__
+from meav.reference.cues import cue_baseline, longest_counts
 from meav.reference.options import ReferenceOptions
 from meav.reference.rules import check_rows, words
 
@@ -46,18 +47,18 @@ def load_rows(domains: tuple[str, ...] | list[str] = DOMAINS) -> dict[str, list[
     return out
 
 
-def contract_row(domain: str, row: dict) -> dict:
+def contract_row(domain: str, row: dict, collection: str = COLLECTION, generator: str = GENERATOR) -> dict:
     """One authored row in the corpus contract's columns."""
     return {
         "id": row_id(domain, row["query"]),
         "domain": domain,
         "source": "authored",
-        "persona_collection": COLLECTION,
+        "persona_collection": collection,
         "persona": row["persona"].strip(),
         "query": row["query"].strip(),
         **{level: row[level].strip() for level in LEVELS},
         **{f"num_paras_{level}": row["paras"][level] for level in LEVELS},
-        "generator": GENERATOR,
+        "generator": generator,
         "lineage_root": None,
         "lineage_depth": None,
         "lineage_seed": None,
@@ -77,6 +78,8 @@ def metadata(rows_by_domain: dict[str, list[dict]]) -> dict:
         )
         for level in LEVELS
     }
+    every = [r for rows in rows_by_domain.values() for r in rows]
+    test = [r for r in every if r["split"] == "test"]
     return {
         "kind": "authored",
         "name": COLLECTION,
@@ -86,6 +89,8 @@ def metadata(rows_by_domain: dict[str, list[dict]]) -> dict:
         "files_sha256": files,
         "rows": counts,
         "mean_words": mean_words,
+        "longest_level": {"all": longest_counts(every), "test": longest_counts(test)},
+        "cue_baseline": {"all": cue_baseline(every), "test": cue_baseline(test)},
         "paragraph_counts": "drawn per response before writing: random.Random('meav-reference/<domain>/<key>'), 1-3",
         "held_out": "no word 8-gram of a test row appears in a train or validation row of any domain",
         "meav_version": __version__,

@@ -45,7 +45,7 @@ def test_no_test_text_shares_a_word_8gram_with_train_or_validation():
 def test_sizes_per_domain_and_paragraph_counts_drawn_before_writing():
     for domain, rows in ROWS.items():
         splits = [r["split"] for r in rows]
-        assert splits.count("train") >= 16 and splits.count("validation") >= 2 and splits.count("test") >= 30
+        assert splits.count("train") >= 16 and splits.count("validation") >= 6 and splits.count("test") >= 30
         for r in rows:
             assert r["paras"] == drawn_paras(domain, r["key"])  # a function of the key, not of the text
     draws = [drawn_paras(d, r["key"])[lv] for d, rows in ROWS.items() for r in rows for lv in LEVELS]
@@ -69,7 +69,7 @@ def test_the_rules_catch_what_they_are_for():
 
 def test_built_corpus_follows_the_contract(built):
     ds = load_corpus(built, "all")
-    assert {s: len(ds[s]) for s in ds} == {"train": 60, "validation": 6, "test": 90}
+    assert {s: len(ds[s]) for s in ds} == {"train": 60, "validation": 18, "test": 90}
     assert set(ds["test"]["source"]) == {"authored"}
     medical = load_corpus(built, "medical", split="test")
     assert len(medical) == 30 and len(set(medical["id"])) == 30
@@ -84,6 +84,10 @@ def test_card_says_authored_purpose_and_license(built):
     assert "license: cc-by-4.0" in card and "authored for meav" in card
     assert "expert-generated" in card and "no PersonaHub text" in card
     assert "trains the demo's alignment vectors and measures the knob" in card
+    longest = json.loads((built / "reference_meta.json").read_text())["longest_level"]
+    t = longest["test"]
+    assert f"test rows ({t['rows']}): expert {t['expert']}, generic {t['generic']}" in card  # measured, not prose
+    assert "expert is the longest response in" in " ".join(card.split())
 
 
 def test_publish_and_load_from_the_hub(built, hub):

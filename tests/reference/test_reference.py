@@ -86,7 +86,9 @@ def test_card_says_authored_purpose_and_license(built):
     assert "trains the demo's alignment vectors and measures the knob" in card
     longest = json.loads((built / "reference_meta.json").read_text())["longest_level"]
     t = longest["test"]
-    assert f"test rows ({t['rows']}): expert {t['expert']}, generic {t['generic']}" in card  # measured, not prose
+    assert (
+        f"test rows ({t['rows']}): expert {t['expert']}, generic {t['generic']}" in card
+    )  # measured, not prose
     assert "expert is the longest response in" in " ".join(card.split())
 
 

@@ -29,7 +29,7 @@ from meav.core.version import __version__
 from meav.reference.build import DATA, DOMAINS, LICENSE, contract_row, load_rows
 from meav.reference.cues import cue_baseline, longest_counts, longest_level
 from meav.reference.options import ProbeOptions
-from meav.reference.rules import _FIRST_PERSON, _LIST_LINE, ngrams, paragraphs, sentences, words
+from meav.reference.rules import FIRST_PERSON, LIST_LINE, ngrams, paragraphs, sentences, words
 
 COLLECTION = "meav-cue-probe"
 GENERATOR = "authored:meav-cue-probe"
@@ -77,13 +77,13 @@ def row_problems(domain: str, row: dict) -> list[str]:
     query = row["query"]
     if len(paragraphs(query)) != 1 or not 3 <= len(sentences(query)) <= 6:
         out.append(f"{key}: query must be one paragraph of 3-6 sentences")
-    if not _FIRST_PERSON.search(query):
+    if not FIRST_PERSON.search(query):
         out.append(f"{key}: query must be in the first person")
     for level in LEVELS:
         text = row[level]
         if len(paragraphs(text)) != (row["paras"] or {}).get(level):
             out.append(f"{key}: {level} has {len(paragraphs(text))} paragraph(s), paras says {row['paras']}")
-        if _LIST_LINE.search(text):
+        if LIST_LINE.search(text):
             out.append(f"{key}: {level} has a list or header line (free prose only)")
     found = _ANY_FIRST_PERSON.search(row["avoidance"])
     if found:

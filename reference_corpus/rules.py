@@ -25,8 +25,8 @@ MAX_OPENER_SHARE = 0.15  # of one level's responses in one domain starting with 
 NGRAM = 8
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
-_LIST_LINE = re.compile(r"^\s*([-*•#]|\d+[.)])\s", re.M)
-_FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|My|my|me)\b")
+LIST_LINE = re.compile(r"^\s*([-*•#]|\d+[.)])\s", re.M)
+FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|My|my|me)\b")
 
 
 def drawn_paras(domain: str, key: str) -> dict[str, int]:
@@ -73,7 +73,7 @@ def row_problems(domain: str, row: dict) -> list[str]:
     query = row["query"]
     if len(paragraphs(query)) != 1 or not 3 <= len(sentences(query)) <= 6:
         out.append(f"{key}: query must be one paragraph of 3-6 sentences")
-    if not _FIRST_PERSON.search(query):
+    if not FIRST_PERSON.search(query):
         out.append(f"{key}: query must be in the first person")
     for level in LEVELS:
         text = row[level]
@@ -81,7 +81,7 @@ def row_problems(domain: str, row: dict) -> list[str]:
             out.append(
                 f"{key}: {level} has {len(paragraphs(text))} paragraph(s), paras says {row['paras'].get(level)}"
             )
-        if _LIST_LINE.search(text):
+        if LIST_LINE.search(text):
             out.append(f"{key}: {level} has a list or header line (free prose only)")
     if re.search(r"\d", row["avoidance"]):
         out.append(f"{key}: avoidance contains a figure (it must give no substantive information)")

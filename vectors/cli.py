@@ -63,7 +63,8 @@ def apply(
 @app.command("to-lora")
 def to_lora(
     av: str = argument(L, "av"), out: Path = flag(L, "out"), rank: int | None = flag(L, "rank"),
-    strict: bool = flag(L, "strict"),
+    strict: bool = flag(L, "strict"), base_id: str | None = flag(L, "base_id"),
+    license: str | None = flag(L, "license"),
 ) -> None:  # fmt: skip
     """Export the AV as a PEFT LoRA adapter (λ = adapter scale)."""
     o = options(LoraOptions, **locals())
@@ -82,13 +83,16 @@ def to_lora(
 @app.command()
 def publish(
     av: Path = argument(P, "av"), repo: str = flag(P, "repo"), private: bool = flag(P, "private"),
-    tag: str | None = flag(P, "tag"),
+    tag: str | None = flag(P, "tag"), dtype: str = flag(P, "dtype"), base_id: str | None = flag(P, "base_id"),
+    license: str | None = flag(P, "license"), out: Path | None = flag(P, "out"),
 ) -> None:  # fmt: skip
-    """Publish the AV folder (shards, config, card) as a Hub model repo."""
+    """Publish the AV (shards in the base's dtype by default, config, card) as a Hub model repo."""
     o = options(PublishAVOptions, **locals())
-    from meav.vectors.publish import publish_av  # torch: imported when the command runs
+    from meav.vectors.publish import describe_release, publish_av  # torch: imported when the command runs
 
-    typer.echo(publish_av(o))
+    result = publish_av(o)
+    typer.echo(describe_release(result["release"]))
+    typer.echo(result["url"] or f"wrote {result['folder']} (not uploaded)")
 
 
 @app.command()

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from meav.core.av import AlignmentVector, load
-from meav.core.av.lora import factors, write_adapter
-from meav.core.errors import MeavError
+from meav.core.av import load
+from meav.core.av.card import base_facts
+from meav.core.av.lora import factors, render_lora_card, write_adapter
+from meav.core.errors import MeavError, OptionError
+from meav.core.hub import is_hub_id
 from meav.vectors.options import LoraOptions
 
 
 def to_lora(options: LoraOptions) -> dict[str, Any]:
     """Write a PEFT LoRA adapter folder for the AV; returns a report (ranks, dropped tensors, energy kept)."""
     av = load(options.av)
+    if options.base_id is not None and not is_hub_id(options.base_id):
+        raise OptionError("base_id", f"{options.base_id!r}: expected a Hub model id ORG/NAME")
     f = factors(av, options.rank)
     report = {"alignment_vector": av.source, "rank": options.rank or "full", **f.report()}
     if options.strict and f.dropped:
@@ -21,28 +25,10 @@ def to_lora(options: LoraOptions) -> dict[str, Any]:
             f"{av.path}: tensor {next(iter(f.dropped))!r} (and {len(f.dropped) - 1} more, "
             f"{report['dropped_energy_share']:.2%} of ||AV||²) has no LoRA form"
         )
-    write_adapter(
-        f, options.out, av.config.get("base"), {"meav_lora.json": report, "README.md": _readme(av, report)}
-    )
+    config = dict(av.config)
+    config.update({k: v for k, v in (("base_id", options.base_id), ("license", options.license)) if v})
+    base_id = base_facts(config).id
+    source = av.source if is_hub_id(av.source) else av.path.name
+    card = render_lora_card(config, report, str(options.out), source)
+    write_adapter(f, options.out, base_id, {"meav_lora.json": report, "README.md": card})
     return report
-
-
-def _readme(av: AlignmentVector, report: dict[str, Any]) -> str:
-    base = av.config.get("base")
-    return f"""---
-base_model: {base}
-library_name: peft
-tags: [alignment-vector, meav, lora]
----
-# LoRA form of the alignment vector {av.source}
-
-Domain {av.config.get("domain")}, target {av.config.get("target")}; rank {report["rank"]},
-{report["energy_kept"]:.4%} of ||AV||² kept; left out (no LoRA form): {len(report["dropped_tensors"])} tensors
-({report["dropped_energy_share"]:.2%} of ||AV||²).
-
-```python
-from peft import PeftModel; from peft.helpers import rescale_adapter_scale
-model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("{base}"), "THIS_FOLDER")
-with rescale_adapter_scale(model, 0.5): ...  # λ = 0.5
-```
-"""

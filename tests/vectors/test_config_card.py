@@ -24,8 +24,9 @@ def test_update_av_config_rewrites_card(llama_pair, tmp_path):
     card = ModelCard.load(av_dir / "README.md")
     assert "alignment-vector" in card.data.tags and "medical" in card.data.tags
     assert "| avoidance | -1.3 |" in card.text and 'load("org/med-av")' in card.text
-    how_to = card.text.split("```python")[1].split("```")[0].strip().splitlines()
-    assert len(how_to) <= 3
+    how_to = card.text.split("```python")[1].split("```")[0]
+    compile(how_to, "<card snippet>", "exec")  # runs as written: tests/vectors/test_cards.py executes one
+    assert "from meav.core.av import load, steered" in how_to and "with steered(model, {av: 0.4}):" in how_to
 
 
 def test_save_av_round_trip_and_steer(llama_pair, tmp_path):

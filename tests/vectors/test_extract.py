@@ -60,7 +60,7 @@ def test_av_folder_format_config_and_card(llama_pair, qwen_pair):
         assert set(f.keys()) == set(index["weight_map"])
         assert all(f.get_tensor(k).dtype == torch.float64 for k in f.keys())
     card = (av / "README.md").read_text()
-    assert "medical" in card and "expert" in card and "steer(model" in card
+    assert "medical" in card and "expert" in card and "steered(model" in card
     # tied embeddings: recorded once, not stored twice
     _, _, qav = qwen_pair
     qconfig = json.loads((qav / "av_config.json").read_text())

@@ -7,7 +7,8 @@ package, as training reads the corpus through `meav.core.corpus`.
 
 from __future__ import annotations
 
+from meav.core.av.steered import steered
 from meav.core.av.steering import current_weights, steer
 from meav.core.av.vector import AlignmentVector, load
 
-__all__ = ["AlignmentVector", "current_weights", "load", "steer"]
+__all__ = ["AlignmentVector", "current_weights", "load", "steer", "steered"]

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from huggingface_hub import ModelCard, ModelCardData
 from peft import LoraConfig
 
 from meav.core.atomic import staging_dir, write_json, write_text
+from meav.core.av.card import INSTALL, base_facts
 from meav.core.av.safetensors_stream import write_tensors
 from meav.core.av.vector import AlignmentVector
 from meav.core.errors import MeavError
@@ -143,3 +145,55 @@ def write_adapter(
         for name, text in (extra or {}).items():
             (write_json if name.endswith(".json") else write_text)(tmp / name, text)
     return Path(out)
+
+
+def render_lora_card(
+    config: dict[str, Any], report: dict[str, Any], adapter: str, source: str | None = None
+) -> str:
+    """The adapter's model card: YAML from `ModelCardData` (base_model a Hub id, base_model_relation adapter,
+    licence, library peft), then what it holds and a PEFT snippet that runs as written."""
+    facts = base_facts(config)
+    data = ModelCardData(
+        base_model=facts.id,
+        base_model_relation="adapter" if facts.id else None,
+        license=facts.license,
+        library_name="peft",
+        tags=["alignment-vector", "meav", "lora"]
+        + [t for t in (config.get("domain"), config.get("target")) if t],
+    )
+    imports, loading = facts.load_lines()
+    python = "\n".join(
+        [
+            *imports,
+            "from peft import PeftModel",
+            "from peft.helpers import rescale_adapter_scale",
+            "",
+            *loading,
+            f'model = PeftModel.from_pretrained(model, "{adapter}")',
+            'chat = [{"role": "user", "content": "What should I do next?"}]',
+            "inputs = tokenizer.apply_chat_template(",
+            '    chat, add_generation_prompt=True, return_dict=True, return_tensors="pt"',
+            ")",
+            "with rescale_adapter_scale(model, 0.5):  # λ = 0.5 (the adapter at scale 1 is λ = 1)",
+            "    out = model.generate(**inputs, max_new_tokens=40, do_sample=False)",
+            "print(tokenizer.decode(out[0, inputs['input_ids'].shape[1] :], skip_special_tokens=True))",
+        ]
+    )
+    embedded = ""
+    if facts.embedded:
+        embedded = (
+            f"\nIts base is meav's embedded model: {(facts.provenance or {}).get('description')}; the snippet "
+            f"loads it with meav ({INSTALL[:-1]}).\n"
+        )
+    body = f"""
+# LoRA form of the alignment vector {source or "(unnamed)"}
+
+Domain {config.get("domain") or "not recorded"}, target {config.get("target") or "not recorded"}; rank {report["rank"]},
+{report["energy_kept"]:.4%} of ||AV||² kept; left out (no LoRA form): {len(report["dropped_tensors"])} tensors
+({report["dropped_energy_share"]:.2%} of ||AV||²). The adapter's scale is λ: θ = θ_base + λ·B·A.
+{embedded}
+```python
+{python}
+```
+"""
+    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))

@@ -2,8 +2,10 @@
 
 A request names each AV's λ as a number or as a level ("avoidance", "generic", "expert": the λ the AV's own
 sweep recommends for that level, from its av_config.json), in the body (`"alignment": {"medical": 0.5}`) or in
-the model name (`BASE@medical=0.5,legal=-1.3`, for clients that cannot add fields; the body wins on a name
-given twice). The λ-vector is the sorted tuple of (name, λ) with λ ≠ 0; the empty vector is the base model.
+the model name, for clients that cannot add fields: `BASE@medical=0.5,legal=-1.3`, or one of the model ids
+each AV adds (`medical`: λ 1, the aligned model itself; `medical:expert`: its recommended expert λ), which may
+carry more (`medical:expert@legal=-1.3`). The body wins on a name given twice. The λ-vector is the sorted tuple
+of (name, λ) with λ ≠ 0; the empty vector is the base model.
 """
 
 from __future__ import annotations
@@ -35,16 +37,32 @@ class AlignmentSet:
     def __init__(self, model_id: str, avs: Mapping[str, AlignmentVector], lambda_range: tuple[float, float]):
         self.model_id, self.avs, self.range = model_id, dict(avs), lambda_range
 
-    def _split_model(self, model: str) -> dict[str, str]:
+    def models(self) -> dict[str, dict[str, Any]]:
+        """Model id → the alignment it stands for: the base ({}), each AV at λ 1 (the aligned model, when
+        the range allows it) and at each level its config recommends (a λ in range)."""
+        lo, hi = self.range
+        out: dict[str, dict[str, Any]] = {self.model_id: {}}
+        for name, av in self.avs.items():
+            if lo <= 1 <= hi:
+                out[name] = {name: 1.0}
+            for level, lam in (av.config.get("recommended_lambda") or {}).items():
+                if level in LEVELS and lam is not None and lo <= lam <= hi:
+                    out[f"{name}:{level}"] = {name: level}
+        return out
+
+    def _split_model(self, model: str) -> dict[str, Any]:
         name, _, spec = model.partition("@")
-        if name != self.model_id:
+        models = self.models()
+        if name not in models:
+            known = list(models)
+            shown = ", ".join(known[:6]) + (f" and {len(known) - 6} more" if len(known) > 6 else "")
             raise RequestError(
                 404,
-                f"model {name!r} is not served here (this server: {self.model_id!r})",
+                f"model {name!r} is not served here (served: {shown}; see /v1/models)",
                 "model",
                 "model_not_found",
             )
-        out = {}
+        out = dict(models[name])
         for part in filter(None, (p.strip() for p in spec.split(","))):
             av, sep, value = part.partition("=")
             if not sep:

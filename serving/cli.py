@@ -15,7 +15,9 @@ def serve(
     max_queue: int = flag(S, "max_queue"), request_timeout: float = flag(S, "request_timeout"),
     max_tokens: int = flag(S, "max_tokens"), default_max_tokens: int = flag(S, "default_max_tokens"),
     dtype: str = flag(S, "dtype"), device: str | None = flag(S, "device"), cache_dir: Path | None = flag(S, "cache_dir"),
-    force: bool = flag(S, "force"),
+    force: bool = flag(S, "force"), served_model_name: str | None = flag(S, "served_model_name"),
+    api_key: str | None = flag(S, "api_key", envvar="MEAV_API_KEY", show_envvar=False),
+    allowed_origins: list[str] = flag(S, "allowed_origins"), strict: bool = flag(S, "strict"),
 ) -> None:  # fmt: skip
     """One base, released AVs, λ per request per domain, behind an OpenAI-compatible API (until Ctrl-C)."""
     o = options(S, **locals())

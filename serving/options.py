@@ -39,3 +39,19 @@ class ServeOptions(Options):
         description="vllm engine: where combined LoRA adapters are cached (default ~/.cache/meav/serve).",
     )
     force: bool = Field(False, description="Serve AVs whose recorded base differs from this base's weights.")
+    served_model_name: str | None = Field(
+        None,
+        description="The base's model id in the API (default: the Hub id; for a local folder, its name).",
+    )
+    api_key: str | None = Field(
+        None,
+        description="Require 'Authorization: Bearer KEY' on /v1 (default: open; or set MEAV_API_KEY).",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (CORS), e.g. http://localhost:3000 or '*'; repeat.",
+    )
+    strict: bool = Field(
+        False,
+        description="Refuse request fields no OpenAI API defines (default: ignored, with a warning header).",
+    )

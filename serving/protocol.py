@@ -1,24 +1,27 @@
-"""The OpenAI chat-completions protocol as meav serves it: requests checked into a `ChatRequest`, answers and
-stream chunks in OpenAI's shapes, errors as OpenAI error objects (`{"error": {message, type, param, code}}`).
+"""The OpenAI protocol as meav serves it: what a checked request (serving/schemas.py) asks the engine for, the
+answers and stream chunks in OpenAI's shapes, errors as OpenAI error objects ({"error": {message, type,
+param, code}}).
 
-Supported: model, messages, max_tokens / max_completion_tokens, temperature (0: greedy), top_p, seed, stop,
-stream (+ stream_options.include_usage), n = 1, user, and meav's `alignment` ({"medical": 0.5, "legal":
-"avoidance"}). Anything else OpenAI defines (tools, logprobs, response_format, n > 1, ...) is refused with 400,
-as are unknown fields: a client must not believe a setting took effect when it did not.
+A parameter meav cannot honour is accepted at its no-op value (NO_OPS: penalties 0, response_format text,
+empty logit_bias, n = 1, ...) and refused otherwise, naming it: a client must not believe a setting took effect
+when it did not. Fields no OpenAI API defines are listed by `unknown_fields` (the app warns, or refuses them
+under --strict).
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-SUPPORTED = {
-    "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop",
-    "stream", "stream_options", "n", "user", "alignment",
-}  # fmt: skip
-ROLES = ("system", "user", "assistant")
+from meav.serving.schemas import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    Sampling,
+)
 
 
 class RequestError(Exception):
@@ -36,7 +39,9 @@ class RequestError(Exception):
         self.status, self.message, self.param, self.code = status, message, param, code
         self.kind = kind or {
             400: "invalid_request_error",
+            401: "invalid_request_error",
             404: "not_found_error",
+            405: "invalid_request_error",
             429: "rate_limit_error",
         }.get(status, "server_error")
 
@@ -44,10 +49,55 @@ class RequestError(Exception):
         return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
 
 
+# name → (is its value a no-op?, the no-op said in the error); None is always accepted
+NO_OPS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "n": (lambda v: v == 1, "1 (one choice per request)"),
+    "presence_penalty": (lambda v: v == 0, "0"),
+    "frequency_penalty": (lambda v: v == 0, "0"),
+    "logit_bias": (lambda v: not v, "{}"),
+    "response_format": (lambda v: v == {"type": "text"}, '{"type": "text"}'),
+    "logprobs": (lambda v: v is False, "false or null"),
+    "top_logprobs": (lambda v: v == 0, "0"),
+    "tools": (lambda v: False, "null (no tool calling)"),
+    "tool_choice": (lambda v: v == "none", '"none"'),
+    "functions": (lambda v: False, "null (no function calling)"),
+    "function_call": (lambda v: v == "none", '"none"'),
+    "service_tier": (lambda v: v in ("auto", "default"), '"auto" or "default"'),
+    "store": (lambda v: v is False, "false"),
+    "modalities": (lambda v: v == ["text"], '["text"]'),
+    "audio": (lambda v: False, "null"),
+    "prediction": (lambda v: False, "null"),
+    "reasoning_effort": (lambda v: False, "null"),
+    "web_search_options": (lambda v: False, "null"),
+    "echo": (lambda v: v is False, "false"),
+    "best_of": (lambda v: v == 1, "1"),
+    "suffix": (lambda v: v == "", 'null or ""'),
+}
+
+
+def refuse_unsupported(req: Sampling) -> None:
+    """A 400 naming the first parameter set to something other than its no-op value."""
+    for name, (noop, said) in NO_OPS.items():
+        value = getattr(req, name, None) if name in type(req).model_fields else None
+        if value is not None and not noop(value):
+            raise RequestError(
+                400,
+                f"'{name}' = {json.dumps(value)[:80]} is not supported by meav serve (accepted: {said})",
+                name,
+                "unsupported_parameter",
+            )
+
+
+def unknown_fields(req: Sampling) -> list[str]:
+    """Top-level fields no OpenAI API defines (typos, other servers' extensions)."""
+    return sorted(req.model_extra or {})
+
+
 @dataclass
-class ChatRequest:
+class Job:
+    """What one request asks the engine for, once checked."""
+
     model: str
-    messages: list[dict[str, str]]
     max_tokens: int
     temperature: float = 0.0
     top_p: float = 1.0
@@ -56,95 +106,59 @@ class ChatRequest:
     stream: bool = False
     include_usage: bool = False
     alignment: dict[str, Any] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex[:24]}")
+    id: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
 
 
-def _number(body: dict, name: str, kind: type, low: float | None = None, high: float | None = None):
-    value = body.get(name)
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or (kind is int and not isinstance(value, int))
-    ):
+def job(req: Sampling, max_tokens_limit: int, default_max_tokens: int, prefix: str) -> Job:
+    """The engine's view of a checked request; a 400 naming the field for what the schema cannot say."""
+    refuse_unsupported(req)
+    name = "max_completion_tokens" if getattr(req, "max_completion_tokens", None) else "max_tokens"
+    max_tokens = getattr(req, name) or default_max_tokens
+    if max_tokens > max_tokens_limit:
         raise RequestError(
-            400, f"'{name}' must be {'an integer' if kind is int else 'a number'}", name, "invalid_type"
+            400,
+            f"'{name}' must be at most {max_tokens_limit} (this server's --max-tokens)",
+            name,
+            "invalid_value",
         )
-    if value != value or (low is not None and value < low) or (high is not None and value > high):  # NaN too
-        raise RequestError(400, f"'{name}' must be in [{low}, {high}], got {value}", name, "invalid_value")
-    return kind(value)
+    stop = [req.stop] if isinstance(req.stop, str) else req.stop or []
+    if not all(stop) or len(stop) > 4:
+        raise RequestError(400, "'stop' must be a string or a list of at most 4 non-empty strings", "stop")
+    return Job(
+        model=req.model, max_tokens=max_tokens, temperature=req.temperature or 0.0,
+        top_p=1.0 if req.top_p is None else req.top_p, seed=req.seed, stop=stop, stream=bool(req.stream),
+        include_usage=bool(req.stream_options and req.stream_options.include_usage),
+        alignment=req.alignment or {}, id=f"{prefix}-{uuid.uuid4().hex[:24]}",
+    )  # fmt: skip
 
 
-def _default(value, default):
-    return default if value is None else value
-
-
-def _messages(value: Any) -> list[dict[str, str]]:
-    if not isinstance(value, list) or not value:
-        raise RequestError(400, "'messages' must be a non-empty list", "messages", "invalid_type")
+def chat_messages(req: ChatCompletionRequest) -> list[dict[str, str]]:
+    """Plain {role, content} messages for the chat template (developer → system, text parts joined)."""
     out = []
-    for i, m in enumerate(value):
-        if not isinstance(m, dict) or m.get("role") not in ROLES:
-            raise RequestError(
-                400, f"messages[{i}]: role must be one of {', '.join(ROLES)}", f"messages[{i}].role"
-            )
-        content = m.get("content")
-        if isinstance(content, list):  # content parts: text only
-            if not all(isinstance(p, dict) and p.get("type") == "text" for p in content):
+    for i, m in enumerate(req.messages):
+        content = m.content
+        if isinstance(content, list):
+            if not all(p.get("type") == "text" and isinstance(p.get("text"), str) for p in content):
                 raise RequestError(
                     400, f"messages[{i}]: only text content is supported", f"messages[{i}].content"
                 )
-            content = "".join(p.get("text", "") for p in content)
-        if not isinstance(content, str):
+            content = "".join(p["text"] for p in content)
+        if content is None:
             raise RequestError(400, f"messages[{i}]: content must be a string", f"messages[{i}].content")
-        out.append({"role": m["role"], "content": content})
+        out.append({"role": "system" if m.role == "developer" else m.role, "content": content})
     return out
 
 
-def parse_chat(body: Any, max_tokens_limit: int, default_max_tokens: int) -> ChatRequest:
-    """A `ChatRequest` from the JSON body, or a RequestError (400) naming the field at fault."""
-    if not isinstance(body, dict):
-        raise RequestError(400, "the request body must be a JSON object", None, "invalid_json")
-    unknown = sorted(set(body) - SUPPORTED)
-    if unknown:
+def _fits(ids: list[int], max_tokens: int, max_context: int | None, param: str) -> list[int]:
+    if max_context and len(ids) + max_tokens > max_context:
         raise RequestError(
             400,
-            f"unsupported parameter '{unknown[0]}' (meav serve supports: {', '.join(sorted(SUPPORTED))})",
-            unknown[0],
-            "unsupported_parameter",
+            f"{len(ids)} prompt tokens + max_tokens {max_tokens} exceed the model's context of {max_context}",
+            param,
+            "context_length_exceeded",
         )
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise RequestError(400, "'model' is required", "model", "missing")
-    n = _number(body, "n", int, 1, 1)
-    if n not in (None, 1):
-        raise RequestError(400, "only n = 1 is supported", "n")
-    max_tokens = _number(body, "max_completion_tokens", int, 1, max_tokens_limit) or _number(
-        body, "max_tokens", int, 1, max_tokens_limit
-    )
-    stop = body.get("stop") or []
-    stop = [stop] if isinstance(stop, str) else stop
-    if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop) or len(stop) > 4:
-        raise RequestError(400, "'stop' must be a string or a list of at most 4 non-empty strings", "stop")
-    alignment = body.get("alignment") or {}
-    if not isinstance(alignment, dict):
-        raise RequestError(400, "'alignment' must be an object {AV name: λ or level}", "alignment")
-    stream_options = body.get("stream_options") or {}
-    if not isinstance(stream_options, dict):
-        raise RequestError(400, "'stream_options' must be an object", "stream_options")
-    return ChatRequest(
-        model=body["model"],
-        messages=_messages(body.get("messages")),
-        max_tokens=max_tokens or default_max_tokens,
-        temperature=_default(_number(body, "temperature", float, 0.0, 2.0), 0.0),
-        top_p=_default(_number(body, "top_p", float, 0.0, 1.0), 1.0),
-        seed=_number(body, "seed", int, -(2**63), 2**63 - 1),
-        stop=stop,
-        stream=bool(body.get("stream", False)),
-        include_usage=bool(stream_options.get("include_usage", False)),
-        alignment=alignment,
-    )
+    return ids
 
 
 def prompt_ids(tokenizer, messages: list[dict], max_tokens: int, max_context: int | None) -> list[int]:
@@ -157,41 +171,68 @@ def prompt_ids(tokenizer, messages: list[dict], max_tokens: int, max_context: in
             400, f"the model's chat template refuses these messages: {e}", "messages"
         ) from None
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    if max_context and len(ids) + max_tokens > max_context:
-        raise RequestError(
-            400,
-            f"{len(ids)} prompt tokens + max_tokens {max_tokens} exceed the model's context of {max_context}",
-            "messages",
-            "context_length_exceeded",
-        )
-    return ids
+    return _fits(ids, max_tokens, max_context, "messages")
 
 
-def completion(req: ChatRequest, model: str, text: str, finish: str, prompt_tokens: int, tokens: int) -> dict:
+def text_prompt_ids(tokenizer, req: CompletionRequest, max_tokens: int, max_context: int | None) -> list[int]:
+    """A completion's prompt as the tokenizer reads plain text (its special tokens, e.g. BOS, included)."""
+    prompt = req.prompt
+    if isinstance(prompt, list):
+        if len(prompt) != 1:
+            raise RequestError(
+                400, "'prompt': exactly one prompt per request", "prompt", "unsupported_parameter"
+            )
+        prompt = prompt[0]
+    if not prompt:
+        raise RequestError(400, "'prompt' must not be empty", "prompt", "invalid_value")
+    return _fits(tokenizer(prompt)["input_ids"], max_tokens, max_context, "prompt")
+
+
+def usage(prompt_tokens: int, tokens: int) -> dict:
     return {
-        "id": req.id,
-        "object": "chat.completion",
-        "created": req.created,
-        "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": tokens,
-            "total_tokens": prompt_tokens + tokens,
-        },
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": tokens,
+        "total_tokens": prompt_tokens + tokens,
     }
 
 
-def chunk(
-    req: ChatRequest, model: str, delta: dict, finish: str | None = None, usage: dict | None = None
-) -> dict:
-    out = {
-        "id": req.id,
-        "object": "chat.completion.chunk",
-        "created": req.created,
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if usage is None else [],
-    }
-    if usage is not None:
-        out["usage"] = usage
-    return out
+class ChatShape:
+    """Answers and stream chunks of /v1/chat/completions (ChatCompletion, ChatCompletionChunk)."""
+
+    @staticmethod
+    def answer(j: Job, text: str, finish: str, use: dict) -> dict:
+        return {"id": j.id, "object": "chat.completion", "created": j.created, "model": j.model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish,
+                             "logprobs": None}],
+                "usage": use}  # fmt: skip
+
+    @staticmethod
+    def chunk(j: Job, text: str | None, finish: str | None = None, use: dict | None = None) -> dict:
+        out = {"id": j.id, "object": "chat.completion.chunk", "created": j.created, "model": j.model}
+        if use is not None:
+            return {**out, "choices": [], "usage": use}
+        delta = (
+            {} if text is None else {"role": "assistant", "content": ""} if text == "" else {"content": text}
+        )
+        return {**out, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+
+
+class TextShape:
+    """Answers and stream chunks of /v1/completions (Completion)."""
+
+    @staticmethod
+    def answer(j: Job, text: str, finish: str, use: dict) -> dict:
+        return {"id": j.id, "object": "text_completion", "created": j.created, "model": j.model,
+                "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}], "usage": use}  # fmt: skip
+
+    @staticmethod
+    def chunk(j: Job, text: str | None, finish: str | None = None, use: dict | None = None) -> dict | None:
+        out = {"id": j.id, "object": "text_completion", "created": j.created, "model": j.model}
+        if use is not None:
+            return {**out, "choices": [], "usage": use}
+        if text == "":
+            return None  # chat's opening role chunk has no counterpart here
+        return {
+            **out,
+            "choices": [{"index": 0, "text": text or "", "finish_reason": finish, "logprobs": None}],
+        }

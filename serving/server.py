@@ -29,14 +29,25 @@ def parse_avs(specs: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for spec in specs:
         name, sep, path = spec.partition("=")
-        if not sep or not name.strip() or not path.strip() or "@" in name or "," in name:
+        if not sep or not name.strip() or not path.strip() or any(c in name for c in "@,:"):
             raise OptionError(
-                "av", f"{spec!r}: expected NAME=AV (a name without '@' or ',', then a folder or Hub id)"
+                "av", f"{spec!r}: expected NAME=AV (a name without '@', ',' or ':', then a folder or Hub id)"
             )
         if name in out:
             raise OptionError("av", f"{spec!r}: name {name!r} given twice")
         out[name.strip()] = path.strip()
     return out
+
+
+def served_name(options: ServeOptions) -> str:
+    """The base's model id: --served-model-name, else the Hub id ('embedded': SmolLM2's), else the folder's
+    name (never an absolute path: it says nothing to a client and leaks the server's layout)."""
+    if options.served_model_name:
+        return options.served_model_name
+    if options.base == "embedded":
+        return MODEL_ID
+    path = Path(options.base).expanduser()
+    return path.resolve().name if path.exists() else options.base
 
 
 def load_server(options: ServeOptions):
@@ -47,11 +58,15 @@ def load_server(options: ServeOptions):
     except ValueError as e:
         raise OptionError("lambda_range", str(e)) from None
     paths = parse_avs(o.av)
+    model_id = served_name(o)
+    if model_id in paths or "@" in model_id:
+        raise OptionError(
+            "served_model_name", f"{model_id!r}: an AV's name or containing '@'; choose another"
+        )
     avs = {name: load(path) for name, path in paths.items()}
     base_path = resolve_model(o.base)
     model = load_causal_lm(base_path, dtype=o.dtype, device=o.device).eval()
     tokenizer = load_tokenizer(base_path)
-    model_id = MODEL_ID if o.base == "embedded" else o.base
     alignments = AlignmentSet(model_id, avs, lambda_range)
     engine = REGISTERED_ENGINES[o.engine](o, model, tokenizer, alignments, base_path)
     return engine, alignments

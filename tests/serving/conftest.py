@@ -64,7 +64,7 @@ def start_server(*args: str, timeout: float = 90) -> Server:
 @pytest.fixture(scope="session")
 def serve_models(tmp_path_factory) -> dict[str, Path]:
     """An ASCII-only tiny Llama, two 'aligned' copies, their AVs dense and low-rank (rank 4)."""
-    from meav.core.tiny import build_tiny_model
+    from meav.testing.tiny import build_tiny_model
 
     root = tmp_path_factory.mktemp("serve")
     base = build_tiny_model(root / "base", arch="llama", ascii_only=True, hidden_size=48, seed=3)
@@ -112,14 +112,18 @@ class Offline:
         self.model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float64).eval()
         self.cache: dict = {}
 
-    def __call__(self, avs: dict[Path, float], prompt: str, max_tokens: int) -> str:
-        key = (tuple(sorted((str(p), lam) for p, lam in avs.items())), prompt, max_tokens)
+    def __call__(self, avs: dict[Path, float], prompt: str, max_tokens: int, chat: bool = True) -> str:
+        """The chat answer to `prompt`, or (chat=False) its plain continuation, as /v1/completions gives it."""
+        key = (tuple(sorted((str(p), lam) for p, lam in avs.items())), prompt, max_tokens, chat)
         if key not in self.cache:
             steer(self.model, {load(p): lam for p, lam in avs.items()})
-            text = self.tok.apply_chat_template(
-                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-            )
-            ids = self.tok(text, return_tensors="pt", add_special_tokens=False)
+            if chat:
+                text = self.tok.apply_chat_template(
+                    [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+                )
+                ids = self.tok(text, return_tensors="pt", add_special_tokens=False)
+            else:
+                ids = self.tok(prompt, return_tensors="pt")
             with torch.inference_mode():
                 out = self.model.generate(**ids, max_new_tokens=max_tokens, do_sample=False)
             self.cache[key] = self.tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)

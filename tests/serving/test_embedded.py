@@ -9,7 +9,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from meav.core.av import load, steer
 from tests.serving.conftest import start_server
-from tests.serving.test_serve import ask
+from tests.serving.test_serve import ask, client
 
 QUESTION = (
     "I am 52 and my GP says my blood pressure readings at home average 152/94 even though I take amlodipine 5 mg "
@@ -21,10 +21,8 @@ QUESTION = (
 def test_lambda_per_request_changes_the_answer_as_offline_steering_does(embedded_model, reference_medical_av):
     server = start_server("--base", embedded_model, "--av", f"medical={reference_medical_av}")
     try:
-        answers = {
-            lam: ask(server, str(embedded_model), QUESTION, {"medical": lam}, max_tokens=48)
-            for lam in (1.0, -1.5)
-        }
+        model = client(server).models.list().data[0].id  # the base: its folder's name
+        answers = {lam: ask(server, model, QUESTION, {"medical": lam}, max_tokens=48) for lam in (1.0, -1.5)}
     finally:
         server.stop()
     tok = AutoTokenizer.from_pretrained(embedded_model)

@@ -47,7 +47,7 @@ def paths(models, vector: dict, suffix: str = "") -> dict:
 
 @pytest.mark.parametrize("vector", VECTORS, ids=str)
 def test_plain_and_streamed_answers_equal_offline_generation(grouped, serve_models, offline, vector):
-    model = str(serve_models["base"])
+    model = "base"
     for prompt in PROMPTS:
         want = offline(paths(serve_models, vector), prompt, 24)
         assert want.strip(), "the reference generated nothing: the comparison would be empty"
@@ -64,18 +64,14 @@ def test_32_concurrent_clients_with_mixed_lambdas(mode, request, serve_models, o
     rng = random.Random(0)
     jobs = [(rng.choice(VECTORS), rng.choice(PROMPTS), rng.choice([8, 16, 24])) for _ in range(32)]
     with ThreadPoolExecutor(32) as pool:
-        answers = list(
-            pool.map(
-                lambda j: ask(server, str(serve_models["base"]), j[1], j[0], j[2], stream=j[2] == 16), jobs
-            )
-        )
+        answers = list(pool.map(lambda j: ask(server, "base", j[1], j[0], j[2], stream=j[2] == 16), jobs))
     assert len(answers) == 32
     for (vector, prompt, n), answer in zip(jobs, answers, strict=True):
         assert answer == offline(paths(serve_models, vector, suffix), prompt, n), (vector, prompt, n)
 
 
 def test_lambda_in_the_model_name_and_level_names(grouped, serve_models):
-    base = str(serve_models["base"])
+    base = "base"
     body = ask(grouped, base, PROMPTS[0], {"medical": 0.5, "legal": -1.3})
     assert ask(grouped, f"{base}@medical=0.5,legal=-1.3", PROMPTS[0], {}) == body
     # a level name is the λ the AV's own sweep recommends for it (av_config.json: expert 0.7)
@@ -111,7 +107,7 @@ def test_lambda_in_the_model_name_and_level_names(grouped, serve_models):
 def test_bad_requests_are_refused_and_the_server_keeps_serving(grouped, serve_models, body, status, param):
     url = grouped.url + "/chat/completions"
     request = {
-        "model": str(serve_models["base"]),
+        "model": "base",
         "messages": [{"role": "user", "content": "hi"}],
         "max_tokens": 4,
         **body,
@@ -123,11 +119,11 @@ def test_bad_requests_are_refused_and_the_server_keeps_serving(grouped, serve_mo
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["param"] == param and error["message"] and error["type"]
-    assert ask(grouped, str(serve_models["base"]), "hi", {}, max_tokens=2) is not None
+    assert ask(grouped, "base", "hi", {}, max_tokens=2) is not None
 
 
 def test_a_stop_string_ends_the_answer_and_no_part_of_it_is_streamed(grouped, serve_models, offline):
-    model = str(serve_models["base"])
+    model = "base"
     want = offline({}, PROMPTS[0], 24)
     stop = want[6:10]  # four characters inside the answer: they arrive over more than one token
     assert len(stop) == 4 and stop.strip(), want
@@ -162,7 +158,7 @@ def test_full_queue_is_429_and_the_rest_are_served(serve_models):
 
         def one(_):
             try:
-                ask(server, str(serve_models["base"]), PROMPTS[0], {}, max_tokens=400)
+                ask(server, "base", PROMPTS[0], {}, max_tokens=400)
                 return 200
             except openai.RateLimitError as e:
                 assert e.body["code"] == "queue_full"
@@ -171,7 +167,7 @@ def test_full_queue_is_429_and_the_rest_are_served(serve_models):
         with ThreadPoolExecutor(12) as pool:
             codes = list(pool.map(one, range(12)))
         assert codes.count(429) > 0 and codes.count(200) >= 3
-        assert ask(server, str(serve_models["base"]), PROMPTS[0], {}, max_tokens=2) is not None
+        assert ask(server, "base", PROMPTS[0], {}, max_tokens=2) is not None
     finally:
         server.stop()
 
@@ -180,21 +176,21 @@ def test_a_request_past_its_deadline_is_504(serve_models):
     server = start_server("--base", serve_models["base"], "--request-timeout", "0.000001")
     try:
         with pytest.raises(openai.APIStatusError) as e:
-            ask(server, str(serve_models["base"]), PROMPTS[0], {}, max_tokens=50)
+            ask(server, "base", PROMPTS[0], {}, max_tokens=50)
         assert e.value.status_code == 504
     finally:
         server.stop()
 
 
 def test_a_client_that_goes_away_cancels_its_work(tmp_path):
-    from meav.core.tiny import build_tiny_model
+    from meav.testing.tiny import build_tiny_model
 
     # a context long enough that the answer cannot end before the client leaves
     base = build_tiny_model(tmp_path / "long", ascii_only=True, max_positions=200_000, seed=3)
     server = start_server("--base", base, "--max-tokens", "100000")
     health = server.url.removesuffix("/v1") + "/health"
     try:
-        body = {"model": str(base), "messages": [{"role": "user", "content": PROMPTS[0]}],
+        body = {"model": "long", "messages": [{"role": "user", "content": PROMPTS[0]}],
                 "max_tokens": 100000, "stream": True}  # fmt: skip
         with httpx.stream("POST", server.url + "/chat/completions", json=body, timeout=60) as r:
             for i, _ in enumerate(r.iter_lines()):
@@ -211,7 +207,7 @@ def test_a_client_that_goes_away_cancels_its_work(tmp_path):
 
 def test_an_av_of_another_base_is_refused_at_start(serve_models, tmp_path):
     """Same architecture and shapes, other weights: refused by the base fingerprint, naming the AV."""
-    from meav.core.tiny import build_tiny_model
+    from meav.testing.tiny import build_tiny_model
 
     other = build_tiny_model(tmp_path / "other", arch="llama", ascii_only=True, hidden_size=48, seed=9)
     run = subprocess.run(
@@ -236,8 +232,10 @@ def test_bad_options_are_one_line(serve_models, args, needle):
 
 
 def test_models_and_health(grouped, serve_models):
-    models = client(grouped).models.list()
-    assert [m.id for m in models.data] == [str(serve_models["base"])]
+    models = client(grouped).models.list()  # the base, each AV at λ 1, medical's recommended levels
+    assert [m.id for m in models.data] == [
+        "base", "medical", "medical:expert", "medical:generic", "medical:avoidance", "legal",
+    ]  # fmt: skip
     health = httpx.get(grouped.url.removesuffix("/v1") + "/health").json()
     assert health["status"] == "ok" and [a["name"] for a in health["alignment_vectors"]] == [
         "medical",

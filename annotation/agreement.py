@@ -15,9 +15,9 @@ from collections import Counter
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
-from meav.core.corpus import LEVELS
+from meav.core.corpus import LEVELS, PAPER_ORDER
 
-TABLE7_ORDER = ("expert", "generic", "avoidance")  # rows/cols as in the paper's Table 7
+TABLE7_ORDER = PAPER_ORDER  # rows/cols as in the paper's Table 7
 
 
 def _clean(x: float) -> float | None:

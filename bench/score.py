@@ -19,7 +19,7 @@ from meav.core.corpus import LEVELS
 from meav.core.embedded import embedded_model_path
 from meav.core.models import load_for_inference
 from meav.evaluation.evalset import load_eval_rows
-from meav.evaluation.scoring import _full_sequence_logprobs, encode_groups, mean_logprobs, score_one
+from meav.evaluation.scoring import encode_groups, full_sequence_logprobs, mean_logprobs, score_one
 from meav.reference import ReferenceOptions, build_reference
 
 
@@ -66,7 +66,7 @@ def main() -> None:
     timings, results = {}, {}
     for name, fn in (
         ("shared prompt, sorted", mean_logprobs),
-        ("one sequence per response", _full_sequence_logprobs),
+        ("one sequence per response", full_sequence_logprobs),
     ):
         t = time.perf_counter()
         results[name] = fn(model, tok, items, 4096)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from types import SimpleNamespace
 
-from meav.evaluation.dominance import parse_grid
-from meav.evaluation.strategies import REGISTERED_STRATEGIES
-from meav.evaluation.synthetic import query_evaluator
-from meav.evaluation.targets import all_targets, margin
+from meav.evaluation.grid import parse_grid
+from meav.evaluation.search.engine import all_targets, margin
+from meav.evaluation.search.strategies import Grid, strategy_from
+from meav.testing.synthetic import query_evaluator
 
 DOMAINS = ["medical", "financial", "legal"]
 
@@ -29,7 +30,7 @@ def confirmed(result, fresh) -> int:
 def run(args) -> None:
     paper = parse_grid("-1:1:0.1")
     population = query_evaluator(DOMAINS, 400, spill=args.spill, noise=args.noise, seed=10_000)
-    dense = REGISTERED_STRATEGIES["grid"](population, DOMAINS, DOMAINS, parse_grid("-1:1:0.2"))
+    dense = Grid()(population, DOMAINS, DOMAINS, parse_grid("-1:1:0.2"))
     reachable = dense.reached
     plans = {
         "grid 5³": ("grid", parse_grid("-1:1:0.5"), {}),
@@ -44,7 +45,9 @@ def run(args) -> None:
         fresh = query_evaluator(DOMAINS, args.confirm, spill=args.spill, noise=args.noise, seed=1000 + seed)
         for name, (strategy, values, kw) in plans.items():
             t0 = time.perf_counter()
-            result = REGISTERED_STRATEGIES[strategy](search, DOMAINS, DOMAINS, values, seed=seed, **kw)
+            result = strategy_from(strategy, SimpleNamespace(seed=seed, **kw))(
+                search, DOMAINS, DOMAINS, values
+            )
             rows[name].append(
                 (result.evaluations, result.reached, confirmed(result, fresh), time.perf_counter() - t0)
             )

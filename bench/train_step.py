@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from meav.core.tiny import build_tiny_model
+    from meav.testing.tiny import build_tiny_model
     from tests.toy_corpus import write_toy_corpus
 
     work = Path(tempfile.mkdtemp(prefix="bench-train-step-"))

@@ -22,10 +22,11 @@ from pathlib import Path
 import typer
 
 from meav.core.flags import flag, options
-from meav.evaluation.options import EvaluateOptions, JudgeOptions, SearchOptions, SweepOptions
+from meav.evaluation.labels import ORDER
+from meav.evaluation.options import EvaluateOptions, JudgeOptions, SweepOptions
+from meav.evaluation.search.options import SearchOptions
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
-ORDER = ("expert", "generic", "avoidance")
 
 
 def _shares(shares: dict) -> str:
@@ -47,15 +48,20 @@ def sweep(
     max_queries: int | None = flag(S, "max_queries"), baselines: str = flag(S, "baselines"),
     safety_data: Path | None = flag(S, "safety_data"), max_pairs: int | None = flag(S, "max_pairs"),
     control: bool = flag(S, "control"), control_seed: int = flag(S, "control_seed"),
-    resamples: int = flag(S, "resamples"), write_back: bool = flag(S, "write_back"),
+    damage_control: bool = flag(S, "damage_control"), control_lambdas: str | None = flag(S, "control_lambdas"),
+    neutral: Path | None = flag(S, "neutral"), max_own_drop: float = flag(S, "max_own_drop"),
+    max_neutral_drop: float = flag(S, "max_neutral_drop"),
+    resamples: int = flag(S, "resamples"),
     force: bool = flag(S, "force"), device: str | None = flag(S, "device"),
 ) -> None:  # fmt: skip
     """Level shares and margins per λ in every domain (Tables 1–4), the knob verdict, the curves."""
     o = options(SweepOptions, **locals())
-    from meav.evaluation.knob import sweep as run  # torch: imported when the command runs
+    from meav.evaluation.sweep import sweep as run  # torch: imported when the command runs
 
     data = run(o, progress=lambda r: _say(f"λ={r['lambda']:+.2f} {_shares(r['domains'])}"))
     typer.echo(f"{o.out / 'sweep.md'}: recommended λ {data.get('recommended_lambda')}")
+    if data.get("recommended_lambda"):
+        typer.echo(f"record it in the AV: meav vectors recommend --av {o.av} --sweep {o.out / 'sweep.json'}")
 
 
 @app.command()
@@ -65,17 +71,17 @@ def search(
     coef_range: str = flag(Q, "coef_range", "--coef-range", "--range"), grid_step: float | None = flag(Q, "grid_step"),
     budget: int = flag(Q, "budget"), coarse: int = flag(Q, "coarse"), screen_fraction: float = flag(Q, "screen_fraction"),
     search_queries: int | None = flag(Q, "search_queries"), confirm: bool = flag(Q, "confirm"),
-    null: bool = flag(Q, "null"), seed: int = flag(Q, "seed"), rescore_outcomes: bool = flag(Q, "rescore_outcomes"),
+    null: bool = flag(Q, "null"), seed: int = flag(Q, "seed"),
     split: str = flag(Q, "split"), max_queries: int | None = flag(Q, "max_queries"),
     force: bool = flag(Q, "force"), device: str | None = flag(Q, "device"),
 ) -> None:  # fmt: skip
     """Coefficients reaching each of the 27 multidomain targets (Table 5), found on search queries and
     confirmed on others, with evaluations and wall time."""
     o = options(SearchOptions, **locals())
-    from meav.evaluation.multidomain import search as run  # torch: imported when the command runs
-    from meav.evaluation.search_report import confirmed_text, search_seconds
+    from meav.evaluation.search.report import confirmed_text, search_seconds
+    from meav.evaluation.search.run import search as run  # torch: imported when the command runs
 
-    data = run(o, progress=lambda c, f, s: _say(f"{c} ({f:.0%}) {_shares(s)}"))
+    data = run(o, progress=lambda c, f, s: _say(f"{c} ({f:.0%}) {_shares(s)}")).to_json()
     typer.echo(
         f"{o.out}: {data['targets_reached']}/{data['targets_total']} targets found, "
         f"{confirmed_text(data)}, {data['evaluations']} evaluations, {search_seconds(data)}"

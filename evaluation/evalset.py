@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from meav.core.corpus import LEVELS, load_corpus
 from meav.core.errors import MeavError
 from meav.core.models import load_for_inference
+from meav.core.texts import load_prompt_texts
 from meav.evaluation.scoring import encode_groups, mean_logprobs, shares, shares_of, winners
 
 GENERAL = {"safety": ("safe", "unsafe"), "helpfulness": ("helpful", "unhelpful")}
@@ -92,8 +93,10 @@ class Evaluator:
         rows: dict[str, list[dict]],
         pairs: dict[str, list] | None = None,
         max_tokens: int = 4096,
+        neutral: Sequence[tuple[str, str]] = (),
     ):
         self.model, self.tokenizer, self.rows, self.pairs = model, tokenizer, rows, pairs or {}
+        self.neutral = list(neutral)  # (prompt, response) texts outside the domains: general fluency
         self.max_tokens = max_tokens
         self.calls = 0
         self.scored_queries = 0
@@ -148,12 +151,19 @@ class Evaluator:
             if groups
         }
 
+    def neutral_scores(self) -> list[float]:
+        """Mean per-token log-prob of each neutral text's response given its prompt."""
+        groups = [(prompt, [response]) for prompt, response in self.neutral]
+        return [s[0] for s in self.score(groups, ("neutral",))]
+
     def __call__(self) -> dict:
-        """One evaluation: shares and per-query scores in every domain (+ general pairs)."""
+        """One evaluation: shares and per-query scores in every domain (+ general pairs, + neutral texts)."""
         scores = self.domain_scores()
         result = {"domains": {d: shares(s) for d, s in scores.items()}, "scores": scores}
         if self.pairs:
             result["general"] = self.general_shares()
+        if self.neutral:
+            result["neutral"] = self.neutral_scores()
         return result
 
 
@@ -166,9 +176,11 @@ def open_evaluator(
     safety_data: Path | None = None,
     max_pairs: int | None = None,
     domains: Sequence[str] = (),
+    neutral: Path | None = None,
 ) -> Evaluator:
     """Data first (cheap checks fail before a model is loaded), then the model and its evaluator."""
     rows = load_eval_rows(dataset, split, max_queries, domains)
     pairs = load_pairs(safety_data, max_pairs) if safety_data else None
+    texts = [(t["prompt"], t["response"]) for t in load_prompt_texts(neutral)] if neutral else ()
     model, tok = load_for_inference(base, device)
-    return Evaluator(model, tok, rows, pairs)
+    return Evaluator(model, tok, rows, pairs, neutral=texts)

@@ -3,10 +3,13 @@
 Generate one response per held-out query with the steered model, then a judge labels each one avoidance /
 generic / expert with a fixed rubric built from the paper's level definitions (Appendix C); the shares of
 the labels are reported per λ.
-Judges by name (REGISTERED_JUDGES): `self` — the base model itself, reset to θ_base after all generations
-are done (one copy of the weights, not two); `model:<folder>` — another local model; both pick the label
-with the highest log-prob, so they never fail to parse; or any backend spec (`anthropic:<model>`,
-`openai:<model>@<url>`, `local:<path>`) whose free-text verdict is parsed by `parse_label`.
+Judges by name (REGISTERED_JUDGES): `classifier` (the default) — a scikit-learn level classifier trained on
+the evaluated corpus's train split (`classifier:<corpus>` trains on another corpus; `evaluation/classifier.py`),
+no API key, seconds on CPU; `self` — the base model itself, reset to θ_base after all generations are done
+(one copy of the weights, not two); `model:<folder>` — another local model; both pick the label with the
+highest log-prob, so they never fail to parse; or any backend spec (`anthropic:<model>`,
+`openai:<model>@<url>`, `local:<path>`) whose free-text verdict is parsed by `parse_label` (the paper's GPT-4
+judge). Generation is greedy; every judged answer is kept with its query id, so a report can quote it.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ import torch
 from meav.core import atomic
 from meav.core.av import load, steer
 from meav.core.corpus import LEVELS
-from meav.core.errors import OptionError
+from meav.core.errors import MeavError, OptionError
 from meav.core.llm.cached import CachedLLM
+from meav.core.llm.specs import parse_backend
 from meav.core.models import load_for_inference
-from meav.evaluation.dominance import parse_grid
 from meav.evaluation.evalset import load_eval_rows
+from meav.evaluation.grid import parse_grid
 from meav.evaluation.options import JudgeOptions
 from meav.evaluation.scoring import prompt_text, score_groups
 
@@ -115,28 +119,61 @@ class BackendJudge:
         return [parse_label(o["generations"][0]) for o in outs]
 
 
-def _self_judge(spec: str, model, tokenizer, out: Path, device: str | None):
+def _self_judge(spec: str, model, tokenizer, out: Path, device: str | None, dataset: str | None = None):
+    if model is None:
+        raise OptionError("judge", f"{spec!r}: the self judge needs the loaded base model")
     return LocalJudge(model, tokenizer, name="self (the base, unsteered)")
 
 
-def _model_judge(spec: str, model, tokenizer, out: Path, device: str | None):
+def _model_judge(spec: str, model, tokenizer, out: Path, device: str | None, dataset: str | None = None):
     path = spec.partition(":")[2]
     if not path:
         raise OptionError("judge", f"{spec!r}: expected model:<folder>")
     return LocalJudge(*load_for_inference(path, device), name=spec)
 
 
-def _backend_judge(spec: str, model, tokenizer, out: Path, device: str | None):
+def _backend_judge(spec: str, model, tokenizer, out: Path, device: str | None, dataset: str | None = None):
+    try:
+        parse_backend(spec)
+    except MeavError as e:
+        raise OptionError(
+            "judge", f"{spec!r}: not a judge ({', '.join(k for k in REGISTERED_JUDGES if k != 'backend')}) "
+            f"nor a backend spec: {str(e).splitlines()[0]}"
+        ) from None  # fmt: skip
     return BackendJudge(spec, out / "judge_cache")
 
 
-# name → factory(spec, model, tokenizer, out, device); any other spec is a backend (anthropic:…, openai:…).
-REGISTERED_JUDGES = {"self": _self_judge, "model": _model_judge, "backend": _backend_judge}
+def _classifier_judge(spec: str, model, tokenizer, out: Path, device: str | None, dataset: str | None = None):
+    from meav.evaluation.classifier import train_classifier  # scikit-learn: imported when used
+
+    source = spec.partition(":")[2] or dataset
+    if not source:
+        raise OptionError(
+            "judge", f"{spec!r}: no corpus to train on (classifier:<corpus folder or Hub repo>)"
+        )
+    try:
+        return train_classifier(source)
+    except (MeavError, OSError, ValueError) as e:
+        raise OptionError("judge", f"{spec!r}: cannot train on {source}: {str(e).splitlines()[0]}") from None
 
 
-def make_judge(spec: str, model, tokenizer, out: Path, device: str | None = None):
+# name → factory(spec, model, tokenizer, out, device, dataset); any other spec is a backend (anthropic:…, …).
+# `model` is None while the base is not loaded yet: only `self` needs it (NEEDS_BASE).
+REGISTERED_JUDGES = {
+    "classifier": _classifier_judge,
+    "self": _self_judge,
+    "model": _model_judge,
+    "backend": _backend_judge,
+}
+NEEDS_BASE = {"self"}
+
+
+def make_judge(spec: str, model, tokenizer, out: Path, device: str | None = None, dataset: str | None = None):
+    """The judge a spec names; a bad spec is an OptionError naming `judge`. `dataset`: the evaluated corpus
+    (the classifier trains on its train split)."""
     kind = spec.partition(":")[0]
-    return REGISTERED_JUDGES.get(kind, REGISTERED_JUDGES["backend"])(spec, model, tokenizer, out, device)
+    factory = REGISTERED_JUDGES.get(kind, REGISTERED_JUDGES["backend"])
+    return factory(spec, model, tokenizer, Path(out), device, dataset)
 
 
 def judge_shares(labels: Sequence[str | None]) -> tuple[dict[str, float], int]:
@@ -146,9 +183,15 @@ def judge_shares(labels: Sequence[str | None]) -> tuple[dict[str, float], int]:
     return {lv: sum(1 for x in parsed if x == lv) / n for lv in LEVELS}, len(labels) - len(parsed)
 
 
-def run_judge(model, tokenizer, av, lambdas, queries, judge, max_new_tokens=128, **steer_kw) -> list[dict]:
-    """Generate at every λ first, then reset the model to θ_base and label everything with the judge
-    (for `self`, the same weights judge: no second copy of the model is ever loaded)."""
+def run_judge(
+    model, tokenizer, av, lambdas, queries, judge, max_new_tokens=128, ids=None, **steer_kw
+) -> list[dict]:
+    """Generate (greedy) at every λ first, then reset the model to θ_base and label everything with the judge
+    (for `self`, the same weights judge: no second copy of the model is ever loaded). `ids`: the queries' row
+    ids, kept with each sample so a report can quote an answer by its query."""
+    ids = list(ids) if ids is not None else [None] * len(queries)
+    if len(ids) != len(queries):
+        raise MeavError(f"run_judge: {len(ids)} ids for {len(queries)} queries")
     responses: dict[float, list[str]] = {}
     try:
         for lam in lambdas:
@@ -161,8 +204,8 @@ def run_judge(model, tokenizer, av, lambdas, queries, judge, max_new_tokens=128,
         labels = judge.label(list(zip(queries, answers, strict=True)))
         shares, unparsed = judge_shares(labels)
         samples = [
-            {"query": q, "response": r, "label": lv}
-            for q, r, lv in zip(queries, answers, labels, strict=True)
+            {"id": i, "query": q, "response": r, "label": lv}
+            for i, q, r, lv in zip(ids, queries, answers, labels, strict=True)
         ]
         rows.append(
             {"lambda": lam, "n": len(queries), "shares": shares, "unparsed": unparsed, "samples": samples}
@@ -170,27 +213,54 @@ def run_judge(model, tokenizer, av, lambdas, queries, judge, max_new_tokens=128,
     return rows
 
 
+def judge_generations(
+    model,
+    tokenizer,
+    av,
+    lambdas: Sequence[float],
+    rows: Sequence[dict],
+    judge,
+    max_new_tokens: int = 128,
+    **steer_kw,
+) -> list[dict]:
+    """For a caller that already holds the model (the demo): greedy answers to `rows` (corpus rows with `id`
+    and `query`) at each λ, judged. Per λ: lambda, n, shares, unparsed, samples [{id, query, response, label}].
+    The model is θ_base again on return, also after an error."""
+    return run_judge(
+        model, tokenizer, av, list(lambdas), [r["query"] for r in rows], judge, max_new_tokens,
+        ids=[r.get("id") for r in rows], **steer_kw,
+    )  # fmt: skip
+
+
 def judge(options: JudgeOptions) -> dict:
-    """Judged generation per λ (written to `out/judge.json`)."""
+    """Judged generation per λ (written to `out/judge.json`): shares per λ, every answer with its query id,
+    and what the judge is (for the classifier: its data, settings and accuracy on the gold responses of the
+    judged queries)."""
     o = options
     grid = parse_grid(o.lambdas)
     vec = load(o.av)
     dom = o.domain or vec.config.get("domain")
     rows = load_eval_rows(o.dataset, o.split, None, [dom] if dom else ())
     pool = rows[dom] if dom in rows else [r for rs in rows.values() for r in rs]
-    queries = [r["query"] for r in pool[: o.n]]
+    picked = pool[: o.n]
+    kind = o.judge.partition(":")[0]
+    jd = None if kind in NEEDS_BASE else make_judge(o.judge, None, None, o.out, o.device, o.dataset)
     model, tok = load_for_inference(o.base, o.device)
     steer(model, {vec: 0.0}, force=o.force)
-    jd = make_judge(o.judge, model, tok, o.out, o.device)
-    results = run_judge(model, tok, vec, grid, queries, jd, o.max_new_tokens, force=o.force)
+    jd = jd or make_judge(o.judge, model, tok, o.out, o.device, o.dataset)
+    results = judge_generations(model, tok, vec, grid, picked, jd, o.max_new_tokens, force=o.force)
     data = {
         "kind": "judge",
         "base": o.base,
         "av": str(o.av),
         "domain": dom,
+        "split": o.split,
+        "decoding": "greedy",
         "judge_model": jd.name,
         "judge": results,
     }
+    if hasattr(jd, "describe"):  # a judge that can be checked against gold labels says how it does
+        data["judge_info"] = {**jd.describe(), "gold_accuracy": {o.split: jd.accuracy(picked)}}
     o.out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(o.out / "judge.json", data)
     return data

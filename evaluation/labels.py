@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-ORDER = ("expert", "generic", "avoidance")  # the paper's column order
+from meav.core.corpus import PAPER_ORDER as ORDER  # noqa: F401  (re-exported under its display name)
+
 SHORT = {"expert": "Exp", "generic": "Gen", "avoidance": "Avd", None: "mixed"}
 
 

@@ -44,57 +44,32 @@ class SweepOptions(EvalData):
         description="Also sweep a random vector with the AV's per-tensor norms (the control row of the verdict).",
     )
     control_seed: int = Field(0, description="Seed of the control vector.")
+    damage_control: bool = Field(
+        False,
+        description="Also sweep a random vector scaled so its neutral-text Δ at the top λ equals the AV's "
+        "(the damage-matched control: a knob that works by damage passes it too). Needs --neutral.",
+    )
+    control_lambdas: str | None = Field(
+        None, description="λ grid of the controls (default: the sweep's); the verdict needs 0 and both ends."
+    )
     resamples: int = Field(
         2000, ge=100, description="Bootstrap resamples (over queries) of the margin intervals."
     )
-    write_back: bool = Field(
-        True, description="Write the recommended λ per level into the AV's av_config.json."
-    )
-
-
-class SearchOptions(EvalData):
-    """A multidomain coefficient search (paper §6.2, Table 5)."""
-
-    av: list[str] = Field(min_length=1, description="DOMAIN=AV, once per domain (e.g. medical=runs/av-med).")
-    out: Path = Field(
-        description="Run folder: search-<strategy>[-<decompose>][-null].json/.md and the evaluation log."
-    )
-    strategy: str = Field("adaptive", description="Search strategy (registry: grid, adaptive, ...).")
-    decompose: str = Field(
-        "none",
-        description=(
-            "none | mean | svd | orthogonal: search over a shared part S and per-domain residuals R_d "
-            "(orthogonal: R_d is the AV's part orthogonal to the other AVs, per tensor; evaluation/decompose.py)."
-        ),
-    )
-    coef_range: str = Field(
-        "-1.0:1.0:0.1", description="Coefficient grid 'start:stop:step' (paper: 21 values in [-1, 1])."
-    )
-    grid_step: float | None = Field(
-        None, gt=0, description="grid: subsample the coefficient grid with this step."
-    )
-    budget: int = Field(
-        300, ge=1, description="Evaluations at most, every strategy alike (grid: its lattice must fit)."
-    )
-    coarse: int = Field(3, ge=2, description="adaptive: values per coefficient in the coarse screen.")
-    screen_fraction: float = Field(
-        1.0, gt=0, le=1, description="adaptive: share of the search queries used while screening."
-    )
-    search_queries: int | None = Field(
+    neutral: Path | None = Field(
         None,
-        ge=1,
-        description="Test queries per domain the search runs on (default: half); the others confirm.",
+        description="Neutral texts (YAML rows of id, prompt, response; e.g. reference_corpus/neutral.yaml): "
+        "their log-prob change against λ = 0 measures general fluency at every λ.",
     )
-    confirm: bool = Field(True, description="Check every target found on the disjoint confirmation queries.")
-    null: bool = Field(
-        False, description="Search with norm-matched random vectors instead of the AVs (the null)."
+    max_own_drop: float = Field(
+        0.1,
+        ge=0,
+        description="Fluency rule: at a level's recommended λ its own held-out responses lose at most this many "
+        "nats/token against λ = 0 (docs/demo/README.md says why the default).",
     )
-    seed: int = Field(0, description="Seed of the random and optuna strategies and of the null vectors.")
-    rescore_outcomes: bool = Field(
-        False,
-        description="Score again the confirmation-query evaluations logged without which level won each query "
-        "(logs written before those were kept; the shares must come out the same), so the confirmed counts get "
-        "joint intervals.",
+    max_neutral_drop: float = Field(
+        0.25,
+        ge=0,
+        description="Fluency rule: … and the neutral texts at most this many nats/token (0.25: perplexity ≤ 1.28×).",
     )
 
 
@@ -107,9 +82,11 @@ class JudgeOptions(EvalData):
     n: int = Field(20, ge=1, description="Responses generated per λ.")
     domain: str | None = Field(None, description="Queries of this domain (default: the AV's domain).")
     judge: str = Field(
-        "self",
-        description="Judge (registry): 'self' = the unsteered base itself, after generating (no second copy); "
-        "'model:<folder>' = another local model; or a backend spec (anthropic:<model>, openai:<m>@<url>).",
+        "classifier",
+        description="Judge (registry): 'classifier' = a scikit-learn level classifier trained on the dataset's "
+        "train split ('classifier:<corpus>' = on another corpus); 'self' = the unsteered base itself, after "
+        "generating (no second copy); 'model:<folder>' = another local model; or a backend spec "
+        "(anthropic:<model>, openai:<m>@<url>).",
     )
     max_new_tokens: int = Field(128, ge=1, description="Generation length.")
 

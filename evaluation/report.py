@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from meav.core import atomic
 from meav.core.errors import MeavError
 from meav.core.tables import markdown_table
-from meav.evaluation.dominance import dominant, recommend
+from meav.evaluation.dominance import dominant, peak_lambda
 from meav.evaluation.labels import ORDER, SHORT, abbrev
-from meav.evaluation.search_report import reach_section, search_comparison, search_markdown
-
-GENERAL_COLS = {"safety": ("safe", "unsafe"), "helpfulness": ("helpful", "unhelpful")}
+from meav.evaluation.plots import GENERAL_COLS, plot_knob
+from meav.evaluation.search.report import reach_section, search_comparison, search_markdown
+from meav.evaluation.search.results import read_search
 
 
 def _f(x: float | None) -> str:
@@ -57,7 +55,7 @@ def single_domain_table(data: dict, domain: str) -> str:
 
 def _best_per_level(data: dict, domain: str) -> dict:
 
-    return recommend(data["results"], domain)
+    return peak_lambda(data["results"], domain)
 
 
 def per_lambda_table(data: dict) -> str:
@@ -84,33 +82,13 @@ def ranges_table(data: dict) -> str:
     return markdown_table(["domain", *(f"{SHORT[lv]} dominates at λ ∈" for lv in ORDER)], rows)
 
 
-def plot_knob(data: dict, png: Path) -> Path:
-    """The tunable-knob figure: one panel per domain (+ one for general pairs), share of each level vs λ."""
-
-    domains = list(data["results"][0]["domains"])
-    general = [k for k in GENERAL_COLS if any(k in r.get("general", {}) for r in data["results"])]
-    n = len(domains) + (1 if general else 0)
-    fig = Figure(figsize=(4 * n, 3.2))
-    axes = fig.subplots(1, n, squeeze=False, sharey=True)
-    lams = data["lambdas"]
-    for ax, d in zip(axes[0], domains, strict=False):
-        for lv in ORDER:
-            ax.plot(lams, [r["domains"][d][lv] for r in data["results"]], marker=".", label=SHORT[lv])
-        ax.axhline(1 / 3, color="grey", lw=0.5, ls="--")
-        ax.set_title(d + (" (AV domain)" if d == data.get("av_domain") else ""))
-        ax.set_xlabel("λ")
-    if general:
-        ax = axes[0][-1]
-        for k in general:
-            first = GENERAL_COLS[k][0]
-            ax.plot(lams, [r.get("general", {}).get(k, {}).get(first) for r in data["results"]], label=first)
-        ax.set_title("general pairs")
-        ax.set_xlabel("λ")
-    axes[0][0].set_ylabel("preference accuracy (share)")
-    for ax in axes[0]:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    return atomic.write_figure(png, fig)
+def sweep_figure(data: dict, png: Path) -> Path:
+    """The knob figure of one sweep: a column per domain it scored."""
+    panels = [
+        (d + (" (AV domain)" if d == data.get("av_domain") else ""), data, d)
+        for d in data["results"][0]["domains"]
+    ]
+    return plot_knob(panels, png)
 
 
 def interval_text(stat: dict) -> str:
@@ -120,24 +98,27 @@ def interval_text(stat: dict) -> str:
 
 def verdict_table(data: dict) -> str:
     """Per domain: expert and avoidance margins (mean, 95% bootstrap interval over queries) at the bottom of
-    the grid, λ = 0 and the top; the knob verdict; and the same verdict for the norm-matched random control."""
+    the grid, λ = 0 and the top; whether the margins order (visible); whether the knob holds with fluency
+    (both ends reachable without damage); and the same for the random controls, which must not pass."""
     rows = []
-    control = (data.get("control") or {}).get("verdict", {})
+    controls = [
+        (name, (data.get(key) or {}).get("verdict", {})) for key, name in CONTROLS.items() if data.get(key)
+    ]
     for d, v in data.get("verdict", {}).items():
         if "expert" not in v:
-            rows.append([d, "–", "–", f"no ({v.get('reason')})", "–"])
+            rows.append([d, "–", "–", f"no ({v.get('reason')})", "–", *("–" for _ in controls)])
             continue
         cells = [
             " / ".join(interval_text(v[lv][k]) for k in ("bottom", "zero", "top"))
             for lv in ("expert", "avoidance")
         ]
-        ctrl = control.get(d)
         rows.append(
             [
                 d,
                 *cells,
-                "yes" if v["visible"] else "no",
-                "–" if ctrl is None else ("passes (!)" if ctrl["visible"] else "does not pass"),
+                _yes(v["visible"]),
+                _yes(v.get("holds")),
+                *(_control_cell(c.get(d)) for _, c in controls),
             ]
         )
     lams = data["lambdas"]
@@ -145,8 +126,62 @@ def verdict_table(data: dict) -> str:
         "domain",
         f"Exp margin at λ {min(lams):g} / 0 / {max(lams):g}",
         f"Avd margin at λ {min(lams):g} / 0 / {max(lams):g}",
-        "knob visible",
-        "random control",
+        "margins ordered",
+        "holds with fluency",
+        *(name for name, _ in controls),
+    ]
+    return markdown_table(header, rows)
+
+
+CONTROLS = {"control": "norm-matched random", "damage_control": "damage-matched random"}
+
+
+def _yes(flag: bool | None) -> str:
+    return "–" if flag is None else "yes" if flag else "no"
+
+
+def _control_cell(v: dict | None) -> str:
+    """A control passes if its margins order (and, with fluency measured, if it holds): either must fail."""
+    if v is None:
+        return "–"
+    passed = v["visible"] if v.get("holds") is None else v["visible"] or v["holds"]
+    return "passes (!)" if passed else "does not pass"
+
+
+def recommendation_table(data: dict, domain: str) -> str:
+    """Per level: the recommended λ (the one closest to 0 where it leads with its margin above 0 and fluency
+    holds), every λ where that is so, and why there is none."""
+    rec = data["verdict"][domain].get("recommended") or {}
+    rows = [
+        [SHORT[lv], _f(r["lambda"]) if r["lambda"] is not None else "none",
+         ", ".join(f"{x:g}" for x in r["fluent_at"]) or "–", r["why"] or "–"]
+        for lv, r in ((lv, rec[lv]) for lv in ORDER if lv in rec)
+    ]  # fmt: skip
+    return markdown_table(["level", "recommended λ", "leads fluently at λ", "why none"], rows)
+
+
+def fluency_table(data: dict, domain: str) -> str:
+    """Per λ: each level's mean log-prob on its held-out responses (Δ against λ = 0, 95% interval) and the
+    neutral texts' (Δ and perplexity ratio): the absolute partner of the margins."""
+    rows = []
+    for r in data["results"]:
+        flu, delta = r.get("fluency", {}), r.get("fluency_delta")
+        if not flu or delta is None:
+            continue
+        levels = [
+            f"{flu['levels'][domain][lv]:.2f} ({interval_text(delta['levels'][domain][lv])})" for lv in ORDER
+        ]
+        neutral = delta.get("neutral")
+        rows.append([
+            _f(r["lambda"]), *levels,
+            f"{flu['neutral']:.2f} ({interval_text(neutral)})" if neutral else "–",
+            f"×{delta['neutral_ppl_ratio']:.3f}" if neutral else "–",
+        ])  # fmt: skip
+    header = [
+        "λ",
+        *(f"{SHORT[lv]} log-prob (Δ vs λ 0)" for lv in ORDER),
+        "neutral log-prob (Δ)",
+        "neutral perplexity",
     ]
     return markdown_table(header, rows)
 
@@ -184,25 +219,59 @@ def sweep_markdown(data: dict, png_name: str | None = "knob.png") -> str:
             "",
             verdict_table(data),
         ]
+    for d in domains:
+        if any("fluency_delta" in r for r in data["results"]) and (
+            data.get("av_domain") in (d, None) or data.get("av_domain") not in domains
+        ):
+            parts += [
+                "",
+                f"### Fluency in {d}: mean per-token log-prob, nats (Δ against λ = 0, 95% interval)",
+                "",
+                fluency_table(data, d),
+            ]
+        if data.get("verdict", {}).get(d, {}).get("recommended") and d == data.get("av_domain"):
+            rule = data.get("fluency_rule", {})
+            parts += [
+                "",
+                f"### Recommended λ in {d} (fluency rule: own Δ ≥ −{rule.get('max_own_drop')}, neutral Δ ≥ −{rule.get('max_neutral_drop')})",
+                "",
+                recommendation_table(data, d),
+            ]
     parts += ["", "### All domains per λ (Table 4 layout)", "", per_lambda_table(data)]
     parts += ["", "### Dominance ranges", "", ranges_table(data)]
-    if data.get("recommended_lambda"):
-        rec = ", ".join(
-            f"{SHORT[k]} {v if v is not None else '–'}" for k, v in data["recommended_lambda"].items()
-        )
-        parts += ["", f"Recommended λ ({data['av_domain']}): {rec}"]
     if png_name:
         parts += ["", f"![tunable knob]({png_name})"]
     return "\n".join(parts) + "\n"
 
 
-def judge_markdown(data: dict) -> str:
-    rows = [
-        [_f(j["lambda"]), str(j["n"]), *_shares_cells(j["shares"]), str(j.get("unparsed", 0))]
-        for j in data["judge"]
-    ]
-    header = ["λ", "n", *(f"judged {SHORT[lv]}" for lv in ORDER), "unparsed"]
-    return f"## Generation judged by {data.get('judge_model')}\n\n" + markdown_table(header, rows) + "\n"
+def judge_markdown(
+    data: dict, preference: dict | None = None, classifier: dict | None = None, examples: int = 2
+) -> str:
+    """Judged shares of the generations per λ, beside the preference shares at the same λ when `preference`
+    ({λ: {level: share}}, e.g. `preference_shares(sweep, domain)`) is given: the paper's GPT-4 columns next
+    to its preference columns. Then what the judge is (`classifier`: a `classifier_report` dict) and up to
+    `examples` answers per λ, truncated to EXAMPLE_WORDS words, so a reader sees the text that was judged."""
+    pref = {round(float(k), 6): v for k, v in (preference or {}).items()}
+    rows = []
+    for j in data["judge"]:
+        p = pref.get(round(j["lambda"], 6))
+        cells = (_shares_cells(p) if p else ["–"] * len(ORDER)) if preference is not None else []
+        rows.append(
+            [_f(j["lambda"]), str(j["n"]), *cells, *_shares_cells(j["shares"]), str(j.get("unparsed", 0))]
+        )
+    header = ["λ", "n", *([f"pref {SHORT[lv]}" for lv in ORDER] if preference is not None else [])]
+    header += [*(f"judged {SHORT[lv]}" for lv in ORDER), "unparsed"]
+    parts = [f"## Generation judged by {data.get('judge_model')}", "", markdown_table(header, rows)]
+    if preference is not None:
+        parts += ["", "pref: preference accuracy (the level whose held-out response the model finds most "
+                  "likely); judged: the judge's labels of the model's own greedy answers."]  # fmt: skip
+    info = _judge_info_text(data.get("judge_info"))
+    parts += ["", info] if info else []
+    if classifier:
+        parts += ["", classifier_markdown(classifier)]
+    quoted = example_lines(data["judge"], examples)
+    parts += ["", "### Example answers", "", *quoted] if quoted else []
+    return "\n".join(parts) + "\n"
 
 
 def evaluate_markdown(data: dict) -> str:
@@ -232,6 +301,9 @@ def render_run(run_dir: str | Path) -> Path:
         raise MeavError(f"{run}: no sweep*, evaluate*, search* or judge* JSON to report")
     loaded = {}
     for f in files:
+        if f.name.startswith("search"):  # typed and versioned: another format is refused, naming the file
+            loaded[f] = read_search(f).to_json()
+            continue
         try:
             loaded[f] = json.loads(f.read_text())
         except json.JSONDecodeError as e:
@@ -248,7 +320,7 @@ def render_run(run_dir: str | Path) -> Path:
         if kind == "sweep" and judged:
             data = {**data, "judge": judged}
         if kind == "sweep":
-            png = plot_knob(data, run / f"{f.stem}-knob.png")
+            png = sweep_figure(data, run / f"{f.stem}-knob.png")
             parts.append(sweep_markdown(data, png.name))
         elif kind == "search":
             parts.append(search_markdown(data))
@@ -261,3 +333,66 @@ def render_run(run_dir: str | Path) -> Path:
     out = run / "report.md"
     atomic.write_text(out, "\n".join(parts))
     return out
+
+
+# ── judge_markdown's helpers (issue 23, item 5) ──────────────────────────────────────────────────────────────
+EXAMPLE_WORDS = 60
+
+
+def truncate_words(text: str, n: int = EXAMPLE_WORDS) -> str:
+    """`text` on one line, cut to its first `n` words (… when cut)."""
+    w = (text or "").split()
+    return " ".join(w[:n]) + (" …" if len(w) > n else "")
+
+
+def example_lines(judged: list[dict], per_lambda: int = 2) -> list[str]:
+    """Up to `per_lambda` judged answers per λ as markdown bullets: λ, query id, label, the answer cut short."""
+    out = []
+    for j in judged:
+        for smp in j.get("samples", [])[:per_lambda]:
+            who = f"query `{smp['id']}`" if smp.get("id") else f"query “{truncate_words(smp['query'], 12)}”"
+            answer = truncate_words(smp["response"]) or "(empty)"
+            out.append(
+                f"- λ {_f(j['lambda'])}, {who}, judged **{SHORT.get(smp.get('label'), '–')}**: {answer}"
+            )
+    return out
+
+
+def preference_shares(sweep: dict, domain: str) -> dict[float, dict[str, float]]:
+    """{λ: preference shares of `domain`} from a sweep's JSON: the `preference` argument of judge_markdown."""
+    return {r["lambda"]: r["domains"][domain] for r in sweep["results"] if domain in r["domains"]}
+
+
+def _judge_info_text(info: dict | None) -> str:
+    if not info or info.get("kind") != "classifier":
+        return ""
+    s = info["settings"]
+    gold = ", ".join(f"{k} {v:.3f}" for k, v in info.get("gold_accuracy", {}).items())
+    return (
+        f"Judge: a TF-IDF + logistic-regression level classifier trained on {info['source']} "
+        f"({info['train_rows']} rows, {info['train_size']} responses; word {s['ngram_range'][0]}–"
+        f"{s['ngram_range'][1]}-grams, C {s['C']}, chosen by {info['cv']['folds']}-fold CV on train: accuracy "
+        f"{info['cv']['accuracy']:.3f})"
+        + (f"; on the gold responses of the judged queries: {gold}." if gold else ".")
+    )
+
+
+def classifier_markdown(rep: dict) -> str:
+    """A `classifier_report`: its accuracy on the test split and the cue probe beside the baseline's, and its
+    per-level confusion on each, so a judge that reads surface cues shows it."""
+    sets = [k for k in ("test", "probe") if k in rep]
+    base = any("baseline" in rep[k] for k in sets)
+    header = ["set", "rows", "responses", "classifier accuracy", *(["baseline accuracy"] if base else [])]
+    rows = [
+        [f"{k} ({rep[k]['source']})", rep[k]["rows"], rep[k]["responses"], round(rep[k]["accuracy"], 3)]
+        + ([round(rep[k]["baseline"]["accuracy"], 3) if "baseline" in rep[k] else "–"] if base else [])
+        for k in sets
+    ]
+    parts = [f"### The level classifier (trained on {rep['train_size']} responses; chance {rep['chance']:.2f})",
+             "", markdown_table(header, rows)]  # fmt: skip
+    for k in sets:
+        conf = rep[k]["confusion"]
+        table = [[SHORT[t], *(conf[t][p] for p in ORDER)] for t in ORDER]
+        parts += ["", f"Confusion on {k} (rows: true level, columns: predicted)", "",
+                  markdown_table(["true \\ predicted", *(SHORT[p] for p in ORDER)], table)]  # fmt: skip
+    return "\n".join(parts)

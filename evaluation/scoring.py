@@ -78,7 +78,7 @@ def mean_logprobs(
     output head is not a plain projection of the decoder's last hidden state.
     """
     if _plain_head(model) is None:
-        return _full_sequence_logprobs(model, tokenizer, items, max_tokens)
+        return full_sequence_logprobs(model, tokenizer, items, max_tokens)
     with torch.inference_mode():
         prefixes = _prompt_caches(model, tokenizer, items, max_tokens)
         result: dict[tuple[int, int], float] = {}
@@ -216,7 +216,7 @@ def _token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor
     return logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)
 
 
-def _full_sequence_logprobs(model, tokenizer, items, max_tokens):
+def full_sequence_logprobs(model, tokenizer, items, max_tokens):
     """Fallback: one right-padded forward per (prompt + response), full logits at the scored positions."""
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     device = next(model.parameters()).device

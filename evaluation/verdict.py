@@ -5,7 +5,7 @@ one query is its mean per-token log-prob minus the best other level's: > 0 iff L
 and λ we report its mean over queries with a 95% percentile-bootstrap interval (queries resampled with one
 seeded set of indices for every λ, so intervals of one sweep are comparable).
 
-Knob visible (issue 12's rule, never tuned): the expert margin's interval at the top of the grid lies wholly
+Knob visible (the rule fixed before any result, never tuned): the expert margin's interval at the top of the grid lies wholly
 above its interval at λ = 0, which lies wholly above the one at the bottom of the grid; and the avoidance
 margin's intervals are ordered the other way round. Each λ's interval is computed on its own; asking
 separate 95% intervals not to overlap is stricter than a paired test of the difference would be, which is
@@ -19,9 +19,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from meav.core.corpus import LEVELS
+from meav.core.corpus import LEVELS, PAPER_ORDER
+from meav.evaluation.dominance import dominant
 
-MARGIN_LEVELS = ("expert", "generic", "avoidance")
+MARGIN_LEVELS = PAPER_ORDER
 
 
 def margins(scores: Sequence[Sequence[float]], level: str) -> np.ndarray:
@@ -65,15 +66,17 @@ def grid_carries_verdict(lambdas: Sequence[float]) -> bool:
     return 0.0 in lambdas and min(lambdas) < 0.0 < max(lambdas)
 
 
-def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str) -> dict:
-    """The rule above, for one domain of one sweep; says why when it cannot be applied."""
+def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str, rule=None) -> dict:
+    """The rule above, for one domain of one sweep; says why when it cannot be applied. With a fluency `rule`:
+    each level's recommended λ, and whether the knob *holds with fluency*: visible, and both ends reachable
+    without damage (expert leads fluently at some λ > 0, avoidance at some λ < 0)."""
     if not grid_carries_verdict(lambdas):
-        return {"visible": False, "reason": "λ = 0 and both sides of it must be on the grid"}
+        return {"visible": False, "holds": False, "reason": "λ = 0 and both sides of it must be on the grid"}
     by_lam = {r["lambda"]: r["margins"][domain] for r in results}
     lo, mid, hi = by_lam[min(lambdas)], by_lam[0.0], by_lam[max(lambdas)]
     expert = _above(hi["expert"], mid["expert"]) and _above(mid["expert"], lo["expert"])
     avoidance = _above(lo["avoidance"], mid["avoidance"]) and _above(mid["avoidance"], hi["avoidance"])
-    return {
+    verdict = {
         "visible": expert and avoidance,
         "expert_ordered": expert,
         "avoidance_ordered": avoidance,
@@ -82,6 +85,48 @@ def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str)
         "expert": {"bottom": lo["expert"], "zero": mid["expert"], "top": hi["expert"]},
         "avoidance": {"bottom": lo["avoidance"], "zero": mid["avoidance"], "top": hi["avoidance"]},
     }
+    if rule is not None:
+        rec = recommend(results, domain, rule)
+        verdict["recommended"] = rec
+        verdict["holds"] = bool(
+            verdict["visible"]
+            and any(x > 0 for x in rec["expert"]["fluent_at"])
+            and any(x < 0 for x in rec["avoidance"]["fluent_at"])
+        )
+    return verdict
+
+
+def recommend(results: Sequence[dict], domain: str, rule) -> dict[str, dict]:
+    """Per level: every grid λ where it leads (the highest share, > 1/3) with its margin's interval above 0
+    and `rule` (fluency) holding (`fluent_at`), and the recommended λ, the one of those closest to 0 (ties: the
+    positive one); None with the reason of the λ that came closest."""
+    out = {}
+    order = sorted(results, key=lambda r: (abs(r["lambda"]), -r["lambda"]))
+    for level in MARGIN_LEVELS:
+        why, fluent = "never leads on the grid", []
+        for r in order:
+            if dominant(r["domains"][domain]) != level:
+                continue
+            if r["margins"][domain][level]["ci95"][0] <= 0:
+                why = (
+                    why if fluent else f"leads at λ {r['lambda']:g}, but its margin's interval is not above 0"
+                )
+                continue
+            ok, reason = (
+                rule.holds(r["fluency_delta"], domain, level)
+                if "fluency_delta" in r
+                else (False, "no fluency measured")
+            )
+            if ok:
+                fluent.append(r["lambda"])
+            elif not fluent:
+                why = f"leads at λ {r['lambda']:g} with its margin above 0, but {reason}"
+        out[level] = {
+            "lambda": fluent[0] if fluent else None,
+            "fluent_at": sorted(fluent),
+            "why": "" if fluent else why,
+        }
+    return out
 
 
 def best_share(results: Sequence[dict], domain: str, level: str) -> tuple[float, float]:

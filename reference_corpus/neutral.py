@@ -12,12 +12,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from meav.core.config import read_yaml
-from meav.core.errors import MeavError
+from meav.core.texts import load_prompt_texts
 from meav.reference.rules import ngrams, words
 
 NEUTRAL_FILE = Path(__file__).resolve().parent / "neutral.yaml"
-FIELDS = ("id", "prompt", "response")
 MIN_ROWS = 30
 RESPONSE_WORDS = (60, 150)
 # words that would put a text in one of the three domains (a coarse guard; the authors kept clear of them)
@@ -29,33 +27,8 @@ DOMAIN_WORDS = frozenset(
 
 
 def load_neutral(path: str | Path = NEUTRAL_FILE) -> list[dict[str, str]]:
-    """The neutral rows, `[{id, prompt, response}, ...]`, in file order (text stripped).
-
-    A missing file, a missing `rows:` list, a row without a non-empty string `id`, `prompt` or `response`,
-    or a repeated id is one `MeavError` line naming the file, the row and the field.
-    """
-    path = Path(path)
-    data = read_yaml(path)
-    rows = data.get("rows")
-    if not isinstance(rows, list) or not rows:
-        raise MeavError(f"{path}: rows: expected a non-empty list of {{id, prompt, response}}")
-    out, seen = [], set()
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise MeavError(f"{path}: rows[{i}]: expected a mapping with {', '.join(FIELDS)}")
-        for field in FIELDS:
-            value = row.get(field)
-            if not isinstance(value, str) or not value.strip():
-                name = row.get("id") if isinstance(row.get("id"), str) else f"rows[{i}]"
-                raise MeavError(f"{path}: {name}: {field}: missing or not a non-empty string")
-        unknown = sorted(set(row) - set(FIELDS))
-        if unknown:
-            raise MeavError(f"{path}: {row['id']}: {unknown[0]}: unknown field (have {', '.join(FIELDS)})")
-        if row["id"] in seen:
-            raise MeavError(f"{path}: {row['id']}: id: used twice")
-        seen.add(row["id"])
-        out.append({f: row[f].strip() for f in FIELDS})
-    return out
+    """The neutral rows, `[{id, prompt, response}, ...]`, in file order (read by the core loader evaluation uses)."""
+    return load_prompt_texts(path)
 
 
 def neutral_problems(rows: list[dict[str, str]], reference_rows: list[dict] | None = None) -> list[str]:

@@ -32,7 +32,7 @@ def built_once(tmp_path_factory, worker_id: str, name: str, build: Callable[[Pat
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory) -> Path:
     """A random Llama-style causal LM (untied embeddings) with a locally trained tokenizer and chat template."""
-    from meav.core.tiny import build_tiny_model
+    from meav.testing.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"), arch="llama")
 
@@ -40,7 +40,7 @@ def tiny_llama(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_qwen(tmp_path_factory) -> Path:
     """A random Qwen2-style causal LM with tied input/output embeddings."""
-    from meav.core.tiny import build_tiny_model
+    from meav.testing.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-qwen"), arch="qwen2")
 
@@ -119,7 +119,7 @@ def qwen_pair(tiny_qwen, tmp_path_factory):
 @pytest.fixture(scope="session")
 def sharded_pair(tmp_path_factory):
     """A base saved in several 20 KB shards (index + shards) and its aligned copy, same layout."""
-    from meav.core.tiny import build_tiny_model
+    from meav.testing.tiny import build_tiny_model
     from tests.av_helpers import make_aligned
 
     root = tmp_path_factory.mktemp("sharded")

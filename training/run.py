@@ -25,6 +25,7 @@ from meav.core import atomic
 from meav.core.config import validate
 from meav.core.embedded import MODEL_ID, WHEEL
 from meav.core.errors import MeavError
+from meav.core.stamps import stamped
 from meav.training.data import RunData, resolve_data
 from meav.training.margin import heldout_margin
 from meav.training.meta import curves, plot_curves, source_info, versions
@@ -79,7 +80,7 @@ def last_checkpoint(folder: Path) -> Path | None:
 def _check_work_folder(work: Path, identity: dict[str, Any]) -> None:
     """A work folder belongs to one run: resuming another run's checkpoints would silently mix them."""
     stamp = work / "run.json"
-    if stamp.is_file() and json.loads(stamp.read_text()) != identity:
+    if stamp.is_file() and not stamped(stamp, identity):
         raise MeavError(f"{work}: holds checkpoints of a different run (recipe/model/data differ); remove it")
 
 

@@ -1,4 +1,4 @@
-"""`meav vectors extract | apply | to-lora | publish | info`: thin adapters over the vectors API.
+"""`meav vectors extract | apply | to-lora | publish | info | recommend`: thin adapters over the vectors API.
 
 Flags are the options models' fields (vectors/options.py); the API modules load torch, so they are imported
 inside the commands to keep `meav --help` fast.
@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from meav.core.flags import argument, flag, options
-from meav.vectors.options import ApplyOptions, ExtractOptions, LoraOptions, PublishAVOptions
+from meav.vectors.options import ApplyOptions, ExtractOptions, LoraOptions, PublishAVOptions, RecommendOptions
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 X, A, L, P = ExtractOptions, ApplyOptions, LoraOptions, PublishAVOptions
@@ -106,3 +106,16 @@ def info(av: str = typer.Argument(..., help="AV folder or Hub id.")) -> None:
         typer.echo(f"{key}: {value}")
     ratio = f" (size ratio {comp['size_ratio']:.4f})" if "size_ratio" in comp else ""
     typer.echo(f"compression: {comp.get('method')}{ratio}")
+
+
+R = RecommendOptions
+
+
+@app.command()
+def recommend(av: Path = flag(R, "av"), sweep: Path = flag(R, "sweep")) -> None:
+    """Record a sweep's recommended λ per level in a local AV folder (never a Hub cache)."""
+    o = options(RecommendOptions, **locals())
+    from meav.vectors.recommend import recommend as run
+
+    config = run(o)
+    typer.echo(f"{o.av}: recommended λ {config['recommended_lambda']}")

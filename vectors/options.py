@@ -95,3 +95,10 @@ class PublishAVOptions(Options):
     out: Path | None = Field(
         None, description="Write the release folder here and upload nothing (to inspect it first)."
     )
+
+
+class RecommendOptions(Options):
+    """Record a sweep's recommended λ per level in a local AV folder (its config and card)."""
+
+    av: Path = Field(description="Local AV folder to update (not a Hub download cache).")
+    sweep: Path = Field(description="sweep.json written by `meav eval sweep` on this AV.")

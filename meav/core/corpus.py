@@ -20,6 +20,11 @@ from meav.core import atomic
 from meav.core.errors import MeavError
 
 LEVELS = ("avoidance", "generic", "expert")
+PAPER_ORDER = (
+    "expert",
+    "generic",
+    "avoidance",
+)  # the order of the paper's table columns: every table uses it
 SPLITS = ("train", "validation", "test")
 SOURCES = ("personahub", "createpersona", "authored")  # curation method (Table 6), or written by hand
 

@@ -9,7 +9,7 @@ __getattr__ = lazy_exports(
         "run_demo": "meav.demo.run",
         "DemoConfig": "meav.demo.config",
         "load_config": "meav.demo.config",
-        "REPO": "meav.demo.config",
+        "RECIPES": "meav.demo.config",
     },
 )
-__all__ = ["REPO", "DemoConfig", "load_config", "run_demo"]
+__all__ = ["RECIPES", "DemoConfig", "load_config", "run_demo"]

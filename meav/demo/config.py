@@ -3,6 +3,7 @@ agree), command-line options override them."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import Field
@@ -10,9 +11,9 @@ from pydantic import Field
 from meav.core.config import Options, load_yaml
 from meav.core.errors import MeavError
 
-REPO = Path(__file__).resolve().parents[2]
+RECIPES = Path(str(files("meav.recipes")))  # package data: a checkout's recipes/ or the installed copy
 DOMAINS = ("medical", "financial", "legal")
-DEFAULT_CONFIG = REPO / "recipes" / "demo" / "demo.yaml"
+DEFAULT_CONFIG = RECIPES / "demo" / "demo.yaml"
 
 
 class DemoConfig(Options):
@@ -34,18 +35,30 @@ class DemoConfig(Options):
     )
     train_recipe: str = Field(
         "recipes/smollm2-135m-instruct/{domain}/ipo.yaml",
-        description="Training recipe per domain ({domain} is filled in; relative to the repo).",
+        description="Training recipe per domain ({domain} is filled in; recipes/… names a shipped recipe).",
     )
     domains: list[str] = Field(list(DOMAINS), description="Domains: one expert AV each.")
     max_steps: int | None = Field(
         None, ge=1, description="Training steps per AV (default: recipe's × scale)."
     )
     lambdas: str = Field(
-        "-2,0,1", description="In-domain λ grid (must hold 0, its bottom and top for the verdict)."
+        "-2,-1,-0.5,0,0.25,0.5,1",
+        description="In-domain λ grid (must hold 0, its bottom and top for the verdict).",
     )
     max_queries: int | None = Field(None, ge=1, description="In-domain test queries per domain (None: all).")
     control: bool = Field(
-        True, description="Sweep a norm-matched random vector on the same grid (the control)."
+        True,
+        description="Sweep the controls at the verdict's λ's (bottom, 0, top): a norm-matched random vector and "
+        "one scaled to the AV's neutral-text damage at the top λ (damage-matched); neither may pass.",
+    )
+    fluency: bool = Field(
+        True,
+        description="Score the neutral text set (reference_corpus/neutral.yaml) at every λ: fluency beside "
+        "preference, and the recommended λ's fluency rule.",
+    )
+    cue_probe: bool = Field(
+        True,
+        description="Sweep each AV on the authored cue probe (surface cues swapped) on the same grid.",
     )
     resamples: int = Field(2000, ge=100, description="Bootstrap resamples over queries for the intervals.")
     ood_queries: int = Field(
@@ -73,9 +86,11 @@ def load_config(path: str | Path | None, **overrides) -> DemoConfig:
     return load_yaml(DemoConfig, path, **overrides)
 
 
-def repo_path(p: str) -> Path:
-    """A path as given if it exists, else relative to the repository (recipes ship with it)."""
-    return Path(p) if Path(p).exists() or Path(p).is_absolute() else REPO / p
+def recipe_path(p: str) -> Path:
+    """A path as given if it exists, else a shipped recipe: 'recipes/X' is X inside `meav.recipes`."""
+    if Path(p).exists() or Path(p).is_absolute():
+        return Path(p)
+    return RECIPES / p.removeprefix("recipes/")
 
 
 def check_inputs(config: DemoConfig) -> None:
@@ -88,5 +103,5 @@ def check_inputs(config: DemoConfig) -> None:
     if config.smoke_recipe and not (config.corpus or config.backend):
         files["smoke_recipe"] = config.smoke_recipe
     for field, name in files.items():
-        if not repo_path(name).is_file():
+        if not recipe_path(name).is_file():
             raise MeavError(f"{field}: {name}: no such file")

@@ -8,21 +8,20 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from matplotlib.figure import Figure
 
 from meav.core import atomic
 from meav.core.corpus import LEVELS
 from meav.core.tables import markdown_table
 from meav.evaluation.labels import ORDER, SHORT
+from meav.evaluation.plots import plot_knob
 from meav.evaluation.report import interval_text, sweep_markdown
-from meav.evaluation.search_report import search_markdown
+from meav.evaluation.search.report import search_markdown
 from meav.evaluation.verdict import best_share
 
 # The paper's values (Mistral-7B-Instruct, §6.1), not meav's: λ where each level dominates.
 PAPER = {"expert": (0.3, 0.5), "generic": (-0.7, -0.4), "avoidance": (-1.4, -1.2)}
 PAPER_TEXT = {"expert": "0.3 … 0.5", "generic": "−0.4 … −0.7", "avoidance": "−1.2 … −1.4"}
 PAPER_GENERIC_PEAK = 0.44
-COLORS = {"expert": "tab:green", "generic": "tab:blue", "avoidance": "tab:red"}
 WHY_NOT_EMBEDDED = (
     "The embedded SmolLM2-135M ignores the level instructions: its three answers differ in the opener it was "
     "made to continue (stripped from the corpus), not in what they say, so its text cannot teach the levels; "
@@ -38,111 +37,108 @@ def load(folder: Path) -> dict[str, dict]:
     return {p.parent.name: json.loads(p.read_text()) for p in sorted(folder.glob("*/sweep.json"))}
 
 
-def verdicts(sweeps: dict[str, dict]) -> tuple[list[str], list[str]]:
-    """(domains where the knob is visible, domains where the random control passes)."""
-    seen = [d for d, s in sweeps.items() if s["verdict"][d]["visible"]]
-    control = [
-        d for d, s in sweeps.items() if (s.get("control") or {}).get("verdict", {}).get(d, {}).get("visible")
-    ]
-    return seen, control
+def _control_passes(s: dict, key: str, d: str) -> bool | None:
+    v = (s.get(key) or {}).get("verdict", {}).get(d)
+    return None if v is None else bool(v["visible"] or v.get("holds"))
 
 
-def headline_table(sweeps: dict[str, dict]) -> str:
-    """Per AV domain on its own test queries: the margin verdict, the control, and where each level dominates."""
+def _rec(v: dict, level: str, s: dict, d: str) -> str:
+    """'0.25 (own Δ −0.04, neutral Δ −0.02)' or 'none: why'."""
+    r = (v.get("recommended") or {}).get(level)
+    if r is None:
+        return "–"
+    if r["lambda"] is None:
+        return f"none ({r['why']})"
+    delta = next(x for x in s["results"] if x["lambda"] == r["lambda"])["fluency_delta"]
+    return (
+        f"{r['lambda']:g} (own Δ {delta['levels'][d][level]['mean']:+.2f}, "
+        f"neutral Δ {delta['neutral']['mean']:+.2f})"
+    )
+
+
+def headline_table(sweeps: dict[str, dict], probes: dict[str, dict]) -> str:
+    """Per AV domain on its own test queries: the margin verdict, whether it holds with fluency, each end's
+    recommended λ, both controls, the cue probe, where each level leads on the grid, the best generic share."""
     rows = []
     for d, s in sweeps.items():
         v = s["verdict"][d]
-        ctrl = (s.get("control") or {}).get("verdict", {}).get(d)
-        margins = [
-            " / ".join(interval_text(v[lv][k]) for k in ("bottom", "zero", "top"))
-            for lv in ("expert", "avoidance")
-        ]
         share, lam = best_share(s["results"], d, "generic")
+        p = probes.get(d)
+        probe = (
+            "–"
+            if p is None
+            else ("ordered" if p["verdict"][d]["visible"] else "not ordered")
+            + (f"; Exp leads at λ {_ranges(p['ranges'][d]['expert'])}")
+        )
+        controls = [_control_passes(s, k, d) for k in ("control", "damage_control")]
         rows.append(
-            [d, "**yes**" if v["visible"] else "no", *margins,
-             "–" if ctrl is None else ("passes (!)" if ctrl["visible"] else "does not pass"),
+            [d, "yes" if v["visible"] else "no", "**yes**" if v.get("holds") else "no",
+             _rec(v, "expert", s, d), _rec(v, "avoidance", s, d),
+             *("–" if c is None else "passes (!)" if c else "does not pass" for c in controls), probe,
              *(_ranges(s["ranges"][d][lv]) for lv in ORDER), f"{share:.2f} (λ {lam:g})"]
         )  # fmt: skip
-    rows.append(
-        [
-            "paper (Mistral-7B, its values)",
-            "",
-            "",
-            "",
-            "",
-            *(PAPER_TEXT[lv] for lv in ORDER),
-            f"{PAPER_GENERIC_PEAK:.2f}",
-        ]
-    )
-    lams = next(iter(sweeps.values()))["lambdas"]
-    lo, hi = min(lams), max(lams)
-    header = ["AV domain", "knob visible", f"Exp margin λ {lo:g} / 0 / {hi:g}", f"Avd margin λ {lo:g} / 0 / {hi:g}",
-              "random control", *(f"{SHORT[lv]} dominates at λ" for lv in ORDER), "best Gen share"]  # fmt: skip
+    rows.append(["paper (Mistral-7B, its values)", "", "", "", "", "", "", "", *(PAPER_TEXT[lv] for lv in ORDER),
+                 f"{PAPER_GENERIC_PEAK:.2f}"])  # fmt: skip
+    header = ["AV domain", "margins ordered", "holds with fluency", "Exp recommended λ", "Avd recommended λ",
+              "norm-matched control", "damage-matched control", "cue probe (margins; Exp leads)",
+              *(f"{SHORT[lv]} leads at λ" for lv in ORDER), "best Gen share"]  # fmt: skip
     return markdown_table(header, rows)
 
 
 def summary(sweeps: dict[str, dict]) -> str:
-    seen, control = verdicts(sweeps)
+    """The headline in words: where the knob holds with fluency, where only with damage, and the controls."""
+    seen = [d for d, s in sweeps.items() if s["verdict"][d]["visible"]]
+    holds = [d for d, s in sweeps.items() if s["verdict"][d].get("holds")]
+    damaged = [d for d in seen if d not in holds]
+    passing = {
+        k: [d for d, s in sweeps.items() if _control_passes(s, k, d)] for k in ("control", "damage_control")
+    }
     generic = [d for d, s in sweeps.items() if s["ranges"][d]["generic"]]
     base = "; ".join(
-        f"{d} "
-        + "/".join(
-            f"{next(r for r in s['results'] if r['lambda'] == 0.0)['domains'][d][lv]:.2f}" for lv in ORDER
-        )
+        f"{d} " + "/".join(f"{next(r for r in s['results'] if r['lambda'] == 0.0)['domains'][d][lv]:.2f}" for lv in ORDER)
         for d, s in sweeps.items()
+    )  # fmt: skip
+    words = [
+        f"The margins order in {len(seen)}/{len(sweeps)} domains ({', '.join(seen) or 'none'}); the knob **holds "
+        f"with fluency** (expert leads at some λ > 0 and avoidance at some λ < 0 with their margins above 0, the "
+        f"level's own responses losing ≤ the rule's nats/token and the neutral texts ≤ theirs) in "
+        f"{len(holds)}/{len(sweeps)} ({', '.join(holds) or 'none'})."
+    ]
+    if damaged:
+        words.append(f"In {', '.join(damaged)} the knob works **only with damage**: see the fluency tables.")
+    words.append(
+        f"The norm-matched random control passes in {len(passing['control'])}, the damage-matched one in "
+        f"{len(passing['damage_control'])} of {len(sweeps)}."
     )
-    gen = (
-        f"Generic dominates somewhere on the grid in {', '.join(generic)}."
+    words.append(
+        f"Generic leads somewhere on the grid in {', '.join(generic)}."
         if generic
-        else "Generic never dominates at any λ of the grid in any domain."
+        else "Generic leads at no λ of the grid in any domain."
     )
-    controlled = sum(1 for s in sweeps.values() if s.get("control"))
-    ctrl = (
-        f"the random control passes in {len(control)}/{controlled}"
-        if controlled
-        else "no random control was run (control: false)"
+    words.append(f"Base model (λ = 0) shares Exp/Gen/Avd: {base}.")
+    return " ".join(words)
+
+
+def probe_section(probes: dict[str, dict], sweeps: dict[str, dict]) -> str:
+    """Each AV on the authored cue probe (first person, digits, "you" and lengths swapped or balanced): the
+    shares per λ beside the test split's, and whether the margins order there too."""
+    rows = []
+    for d, p in probes.items():
+        test = {r["lambda"]: r["domains"][d] for r in sweeps[d]["results"]} if d in sweeps else {}
+        for r in p["results"]:
+            t = test.get(r["lambda"])
+            rows.append([d, f"{r['lambda']:g}", "/".join(f"{r['domains'][d][lv]:.2f}" for lv in ORDER),
+                         "/".join(f"{t[lv]:.2f}" for lv in ORDER) if t else "–",
+                         interval_text(r["margins"][d]["expert"])])  # fmt: skip
+    verdicts = ", ".join(
+        f"{d}: {'ordered' if p['verdict'][d]['visible'] else 'not ordered'}" for d, p in probes.items()
     )
     return (
-        f"Knob visible in {len(seen)}/{len(sweeps)} domains by the margin verdict ({', '.join(seen) or 'none'}); "
-        f"{ctrl}. {gen} Base model (λ = 0) shares "
-        f"Exp/Gen/Avd: {base}."
+        f"Margins ordered on the probe (the same rule as the headline's): {verdicts}.\n\n"
+        + markdown_table(
+            ["AV domain", "λ", "probe Exp/Gen/Avd", "test Exp/Gen/Avd", "probe Exp margin"], rows
+        )
     )
-
-
-def plot_knob(sweeps: dict[str, dict], png: Path) -> Path:
-    """Per AV domain: Exp and Avd margins with 95% intervals (AV solid, random control dashed), and shares."""
-    fig = Figure(figsize=(4.2 * len(sweeps), 6.4))
-    axes = fig.subplots(2, len(sweeps), squeeze=False, sharex=True)
-    for col, (d, s) in enumerate(sweeps.items()):
-        top, bottom = axes[0][col], axes[1][col]
-        runs = [("AV", s, "-")] + ([("random control", s["control"], "--")] if s.get("control") else [])
-        for label, run, style in runs:
-            lams = run["lambdas"]
-            for lv in ("expert", "avoidance"):
-                stats = [r["margins"][d][lv] for r in run["results"]]
-                lo = [m["mean"] - m["ci95"][0] for m in stats]
-                hi = [m["ci95"][1] - m["mean"] for m in stats]
-                top.errorbar(lams, [m["mean"] for m in stats], yerr=[lo, hi], ls=style, marker=".", capsize=3,
-                             color=COLORS[lv], alpha=1 if label == "AV" else 0.5, label=f"{SHORT[lv]} ({label})")  # fmt: skip
-        top.axhline(0, color="grey", lw=0.5)
-        top.set_title(f"{d} AV on {d} test queries")
-        for lv in ORDER:
-            bottom.axvspan(*PAPER[lv], color=COLORS[lv], alpha=0.08)
-            bottom.plot(
-                s["lambdas"],
-                [r["domains"][d][lv] for r in s["results"]],
-                marker=".",
-                color=COLORS[lv],
-                label=SHORT[lv],
-            )
-        bottom.axhline(1 / 3, color="grey", lw=0.5, ls="--")
-        bottom.set_xlabel("λ")
-    axes[0][0].set_ylabel("margin (nats/token), 95% CI")
-    axes[1][0].set_ylabel("preference accuracy (share)")
-    axes[0][0].legend(fontsize=7)
-    axes[1][0].legend(fontsize=7, title="shaded: paper's regimes", title_fontsize=7)
-    fig.tight_layout()
-    return atomic.write_figure(png, fig)
 
 
 def _excerpt(text: str, words: int = 45) -> str:
@@ -229,8 +225,9 @@ def prompting_table(path: Path) -> str:
 def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
     """report.md + knob.png (+ each sweep's PNG) + headline.md (the README's table)."""
     sweeps = load(out / "sweeps")
-    plot_knob(sweeps, out / "knob.png")
-    headline = headline_table(sweeps)
+    plot_knob([(f"{d} AV on {d} test queries", s, d) for d, s in sweeps.items()], out / "knob.png", PAPER)
+    probes = load(out / "probe")
+    headline = headline_table(sweeps, probes)
     atomic.write_text(out / "headline.md", headline + "\n\n" + summary(sweeps) + "\n")
     corpus = out / "corpus"
     kind = (
@@ -254,11 +251,17 @@ def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
         "",
         "Each expert AV steers its own domain's test queries. The margin of a level on a query is its mean "
         "per-token log-prob minus the best other level's (> 0: that level wins the query); cells give the mean "
-        "over queries with a 95% bootstrap interval. **Knob visible** = the Exp margin's interval at the top of "
-        "the grid lies wholly above the one at λ = 0, which lies wholly above the one at the bottom, and the Avd "
-        "margin's the other way round. The control is a random vector with the AV's per-tensor norms through the "
-        "same grid; it must not pass. A level *dominates* where its share is the highest and > 1/3 (paper's rule). "
-        "The last row is the paper's own values, for comparison.",
+        "over queries with a 95% bootstrap interval. **Margins ordered** = the Exp margin's interval at the top "
+        "of the grid lies wholly above the one at λ = 0, which lies wholly above the one at the bottom, and the "
+        "Avd margin's the other way round. A level *leads* where its share is the highest and > 1/3 (the paper's "
+        "rule). A level's **recommended λ** is the grid value closest to 0 where it leads, its margin's interval "
+        "lies above 0, its own held-out responses lose at most 0.1 nats/token against λ = 0 and the neutral "
+        "texts (general text outside the domains) at most 0.25 (perplexity ≤ 1.28×). **Holds with fluency** = "
+        "margins ordered, and expert reaches that at some λ > 0 and avoidance at some λ < 0. The controls, at "
+        "the grid's bottom, 0 and top: a random vector with the AV's per-tensor norms, and one scaled until its "
+        "neutral-text damage at the top λ equals the AV's; neither may pass. The cue probe is an authored set "
+        'whose surface cues (first person, digits, "you", length) are swapped or balanced. The last row is the '
+        "paper's own values, for comparison.",
         "",
         headline,
         "",
@@ -291,6 +294,8 @@ def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
         )
         body = body.replace(str(out) + "/", "")  # paths relative to the report, portable when copied to docs/
         parts += [body.replace("## λ sweep", f"### {d} AV: λ sweep", 1).replace("\n### ", "\n#### ")]
+    if probes:
+        parts += ["## Cue probe", "", probe_section(probes, sweeps), ""]
     parts += ["## Out-of-domain", "", ood_table(load(out / "ood")), ""]
     if (out / "baselines" / "prompting.json").is_file():
         parts += ["## Prompting baseline", "", prompting_table(out / "baselines" / "prompting.json"), ""]

@@ -20,39 +20,44 @@ from collections.abc import Callable
 from pathlib import Path
 
 from meav.core import atomic
-from meav.core.errors import MeavError, OptionError
+from meav.core.errors import OptionError
 from meav.core.models import load_for_inference, resolve_model
+from meav.core.stamps import claim_folder
 from meav.dataset_cards.api import make_card
 from meav.dataset_cards.options import CardOptions
-from meav.demo.config import DemoConfig, check_inputs, repo_path
+from meav.demo.config import DemoConfig, check_inputs, recipe_path
 from meav.demo.report import timings_table, write_report
 from meav.demo.stages import Stages
 from meav.evaluation.baselines import prompting_rows
-from meav.evaluation.dominance import parse_grid
 from meav.evaluation.evalset import Evaluator, load_eval_rows
-from meav.evaluation.knob import sweep
-from meav.evaluation.multidomain import check_options, search
-from meav.evaluation.options import SearchOptions, SweepOptions
+from meav.evaluation.grid import parse_grid
+from meav.evaluation.options import SweepOptions
 from meav.evaluation.scoring import shares
+from meav.evaluation.search.options import SearchOptions
+from meav.evaluation.search.run import check_options, search
+from meav.evaluation.sweep import sweep
 from meav.evaluation.verdict import grid_carries_verdict
 from meav.reference.build import build_reference
-from meav.reference.options import ReferenceOptions
+from meav.reference.neutral import NEUTRAL_FILE
+from meav.reference.options import ProbeOptions, ReferenceOptions
+from meav.reference.probe import build_probe
 from meav.synth.api import run_synth
 from meav.synth.options import SynthOptions
 from meav.training.options import TrainOptions
 from meav.training.recipe import load_recipe
 from meav.training.run import train
 from meav.vectors.extraction import extract
-from meav.vectors.options import ExtractOptions
+from meav.vectors.options import ExtractOptions, RecommendOptions
+from meav.vectors.recommend import recommend
 
 
 def _check_same_config(out: Path, config: DemoConfig) -> None:
     """An --out folder belongs to one config: reusing artifacts of other settings would mix runs."""
-    stamp = out / "demo_config.json"
-    current = config.model_dump()
-    if stamp.is_file() and json.loads(stamp.read_text()) != current:
-        raise MeavError(f"{stamp}: this folder was made with other demo settings; use another --out")
-    atomic.write_json(stamp, current)
+    claim_folder(
+        out / "demo_config.json",
+        config.model_dump(),
+        "this folder was made with other demo settings; use another --out",
+    )
 
 
 def _make_corpus(config: DemoConfig, corpus: Path) -> None:
@@ -63,7 +68,10 @@ def _make_corpus(config: DemoConfig, corpus: Path) -> None:
     elif config.backend:
         run_synth(
             SynthOptions(
-                recipe=repo_path(config.synth_recipe), out=corpus, backend=config.backend, scale=config.scale
+                recipe=recipe_path(config.synth_recipe),
+                out=corpus,
+                backend=config.backend,
+                scale=config.scale,
             )
         )
     else:
@@ -71,12 +79,12 @@ def _make_corpus(config: DemoConfig, corpus: Path) -> None:
 
 
 def _smoke(config: DemoConfig, folder: Path) -> None:
-    run_synth(SynthOptions(recipe=repo_path(config.smoke_recipe), out=folder))
+    run_synth(SynthOptions(recipe=recipe_path(config.smoke_recipe), out=folder))
     make_card(CardOptions(folder=folder, pretty_name="meav smoke run (embedded SmolLM2-135M)"))
 
 
 def _train(config: DemoConfig, base: str, corpus: str, domain: str, out: Path) -> None:
-    recipe_file = repo_path(config.train_recipe.format(domain=domain))
+    recipe_file = recipe_path(config.train_recipe.format(domain=domain))
     recipe_steps = load_recipe(recipe_file).dpo.get("max_steps")  # None: the recipe trains by epochs
     steps = config.max_steps or (recipe_steps and max(1, round(recipe_steps * config.scale)))
     train(
@@ -99,14 +107,18 @@ class Evaluations:
     def __init__(self, base: str, corpus: str, domains: list[str]):
         self.base, self.corpus, self.domains = base, corpus, domains
         self._loaded = None
+        self._rows: dict[str, dict] = {}
 
-    def evaluator(self, per_domain: dict[str, int | None]) -> Evaluator:
-        """An evaluator over the first n test queries (by id) of each given domain."""
+    def evaluator(self, per_domain: dict[str, int | None], corpus: str | Path | None = None) -> Evaluator:
+        """An evaluator over the first n test queries (by id) of each given domain (of `corpus`, default the
+        training corpus), on the one loaded model."""
         if self._loaded is None:
-            rows = load_eval_rows(self.corpus, "test", None, self.domains)
-            self._loaded = (*load_for_inference(self.base), rows)
-        model, tok, rows = self._loaded
-        return Evaluator(model, tok, {d: rows[d][:n] for d, n in per_domain.items()})
+            self._loaded = load_for_inference(self.base)
+        key = str(corpus or self.corpus)
+        if key not in self._rows:
+            self._rows[key] = load_eval_rows(key, "test", None, self.domains)
+        model, tok = self._loaded
+        return Evaluator(model, tok, {d: self._rows[key][d][:n] for d, n in per_domain.items()})
 
 
 def _ood_known(out: Path, domains: list[str], n: int) -> dict[float, dict]:
@@ -194,18 +206,35 @@ def run_demo(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = 
         )  # fmt: skip
     evals = Evaluations(base, corpus, c.domains)
     common = {"base": base, "dataset": corpus, "resamples": c.resamples}
+    grid = parse_grid(c.lambdas, "lambdas")
+    ends = f"{min(grid)},0,{max(grid)}"  # the controls' λ's: what the verdict reads
     for d in c.domains:
         o = SweepOptions(**common, av=str(avs[d]), out=out / "sweeps" / d, lambdas=c.lambdas, domains=[d],
-                         control=c.control, baselines="default")  # fmt: skip
+                         control=c.control, damage_control=c.control and c.fluency, control_lambdas=ends,
+                         neutral=NEUTRAL_FILE if c.fluency else None, baselines="default")  # fmt: skip
         done = (o.out / "sweep.json").is_file
         stages.run(
             f"sweep {d}", o.out, done, lambda o=o: sweep(o, evals.evaluator({o.domains[0]: c.max_queries}))
         )
+        recommend(RecommendOptions(av=avs[d], sweep=o.out / "sweep.json"))  # the demo's own AV folders
+    if c.cue_probe:
+        probe = out / "cue-probe"
+        stages.run("cue probe (build)", probe, (probe / "probe_meta.json").is_file,
+                   lambda: build_probe(ProbeOptions(out=probe, domains=c.domains)))  # fmt: skip
+        for d in c.domains:
+            o = SweepOptions(**common | {"dataset": str(probe)}, av=str(avs[d]), out=out / "probe" / d,
+                             lambdas=c.lambdas, domains=[d], baselines="")  # fmt: skip
+            stages.run(
+                f"cue probe {d}",
+                o.out,
+                (o.out / "sweep.json").is_file,
+                lambda o=o: sweep(o, evals.evaluator({o.domains[0]: None}, o.dataset)),
+            )
     ood_grid = sorted({*parse_grid(c.ood_lambdas, "ood_lambdas"), 0.0})
     for d in c.domains:
         others = [x for x in c.domains if x != d]
         o = SweepOptions(**common, av=str(avs[d]), out=out / "ood" / d, lambdas=",".join(map(str, ood_grid)),
-                         domains=others, baselines="", write_back=False)  # fmt: skip
+                         domains=others, baselines="")  # fmt: skip
         stages.run(
             f"out-of-domain {d}", o.out, (o.out / "sweep.json").is_file,
             lambda o=o: sweep(o, evals.evaluator(dict.fromkeys(o.domains, c.ood_queries)),

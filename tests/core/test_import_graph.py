@@ -1,8 +1,10 @@
 """The layers import only downward: core → stages → orchestration (read from the source, not from runtime).
 
 core = `meav.core.*`; a stage = `meav.<synth|dataset_cards|annotation|training|vectors|evaluation|serving>.*`;
-orchestration = everything else under `meav` (the CLI root and the demo). Module names given as strings to
-`lazy_exports` count as imports: they are imports, deferred.
+orchestration = everything else under `meav` (the CLI root and the demo). `meav.testing` (tiny models,
+synthetic evaluators) is for tests, benches and experiments: no library module imports it. Module names given
+as strings to `lazy_exports` count as imports: they are imports, deferred. No module, bench or experiment
+imports another module's private (`_name`) names.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def layer(module: str) -> str:
         return "generic-name"  # a stage imported under its folder name: never installed
     if len(parts) > 1 and parts[1] == "core":
         return "core"
+    if len(parts) > 1 and parts[1] == "testing":
+        return "testing"
     if len(parts) > 1 and parts[1] in STAGES:
         return f"stage:{parts[1]}"
     return "orchestration"
@@ -102,3 +106,47 @@ def test_only_the_orchestrator_sees_every_stage():
 def test_no_stage_is_imported_by_its_folder_name():
     bad = {m: sorted(i for i in imps if layer(i) == "generic-name") for m, imps in GRAPH.items()}
     assert not {m: v for m, v in bad.items() if v}
+
+
+def test_no_library_module_imports_the_test_helpers():
+    bad = {
+        m: sorted(i for i in imps if layer(i) == "testing")
+        for m, imps in GRAPH.items()
+        if layer(m) != "testing"
+    }
+    assert not {m: v for m, v in bad.items() if v}
+
+
+def test_the_test_helpers_import_only_core():
+    bad = {
+        m: sorted(i for i in imps if layer(i) not in ("core", "testing"))
+        for m, imps in GRAPH.items()
+        if layer(m) == "testing"
+    }
+    assert not {m: v for m, v in bad.items() if v}
+
+
+def _private_imports(path: Path) -> list[str]:
+    """`from meav.x import _name`: another module's private name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{node.module}.{a.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "meav"
+        for a in node.names
+        if a.name.startswith("_") and not a.name.startswith("__")
+    ]
+
+
+def test_nothing_imports_private_names_across_modules():
+    files = [p for root in (*ROOTS, "bench", "experiments") for p in (REPO / root).rglob("*.py")]
+    bad = {str(p.relative_to(REPO)): names for p in files if (names := _private_imports(p))}
+    assert not bad
+
+
+@pytest.mark.parametrize("folder", ["bench", "experiments"])
+def test_benches_and_experiments_use_only_the_public_layers(folder):
+    """They import meav like a user would: installed names only, never a stage by its folder name."""
+    for p in (REPO / folder).rglob("*.py"):
+        imports = _imports(p, f"{folder}.{p.stem}")
+        assert not [i for i in imports if layer(i) == "generic-name"], p

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from meav.demo import REPO, DemoConfig
+from meav.demo import RECIPES, DemoConfig
 
 
 def tiny_config(model: Path, smoke: Path, train_recipe: Path, **changes) -> DemoConfig:
@@ -22,9 +22,9 @@ def tiny_config(model: Path, smoke: Path, train_recipe: Path, **changes) -> Demo
 @pytest.fixture(scope="session")
 def smoke_recipe(tmp_path_factory, tiny_llama) -> Path:
     """The shipped smoke recipe on the tiny model (the local backend, as the demo runs it)."""
-    recipe = yaml.safe_load((REPO / "recipes/synth/smoke.yaml").read_text())
+    recipe = yaml.safe_load((RECIPES / "synth/smoke.yaml").read_text())
     recipe["backend"] = f"local:{tiny_llama}"
-    recipe["personahub"]["dataset"] = str(REPO / "recipes/synth/personas-demo.jsonl")
+    recipe["personahub"]["dataset"] = str(RECIPES / "synth/personas-demo.jsonl")
     recipe["cleanup"].update(min_query_words=1, near_duplicate_threshold=0.95)  # random text: keep the rows
     path = tmp_path_factory.mktemp("smoke") / "smoke.yaml"
     path.write_text(yaml.safe_dump(recipe))
@@ -34,7 +34,7 @@ def smoke_recipe(tmp_path_factory, tiny_llama) -> Path:
 @pytest.fixture(scope="session")
 def train_recipe(tmp_path_factory) -> Path:
     """The shipped SmolLM2 recipe with room for the tiny tokenizer's longer token sequences."""
-    recipe = yaml.safe_load((REPO / "recipes/smollm2-135m-instruct/medical/ipo.yaml").read_text())
+    recipe = yaml.safe_load((RECIPES / "smollm2-135m-instruct/medical/ipo.yaml").read_text())
     recipe["dpo"]["max_length"] = 4096
     path = tmp_path_factory.mktemp("train-recipe") / "ipo.yaml"
     path.write_text(yaml.safe_dump(recipe))

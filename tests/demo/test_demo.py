@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from meav.core.errors import MeavError
-from meav.demo import REPO, DemoConfig, load_config, run_demo
+from meav.demo import RECIPES, DemoConfig, load_config, run_demo
 from tests.demo.conftest import tiny_config
 from tests.fakes.anthropic import AnthropicTestServer
 from tests.synth.conftest import write_recipe
@@ -144,7 +144,7 @@ def test_config_errors_name_the_field(tmp_path):
 
 
 def test_shipped_config_is_the_defaults():
-    assert load_config(REPO / "recipes" / "demo" / "demo.yaml") == DemoConfig()
+    assert load_config(RECIPES / "demo" / "demo.yaml") == DemoConfig()
 
 
 def test_a_mistyped_input_leaves_the_out_folder_free(tmp_path):

@@ -56,6 +56,31 @@ def test_in_place_switching_equals_model_merged_on_disk(llama_pair, toy_corpus, 
     assert _scores(model, tok, toy_corpus) == before
 
 
+NEUTRAL = Path(__file__).resolve().parents[2] / "reference_corpus" / "neutral.yaml"
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_sweep_leaves_an_av_in_a_hub_cache_untouched(llama_pair, toy_corpus, tmp_path, capsys):
+    """An AV downloaded from the Hub lives in the download cache: evaluation reads it and writes nothing there,
+    and recording a recommendation in it is refused with one line."""
+    base, _, av_dir = llama_pair
+    cached = tmp_path / "hub" / "models--org--medical-av" / "snapshots" / "0123abcd"
+    shutil.copytree(av_dir, cached)
+    before = _folder_bytes(tmp_path / "hub")
+    run = tmp_path / "run"
+    r = run_meav(capsys, "eval", "sweep", "--base", base, "--av", cached, "--dataset", toy_corpus,
+                 "--lambdas", "-1,0,1", "--max-queries", "1", "--domains", "medical", "--baselines", "",
+                 "--out", run)  # fmt: skip
+    assert r.code == 0, r.err
+    assert _folder_bytes(tmp_path / "hub") == before
+    r = run_meav(capsys, "vectors", "recommend", "--av", cached, "--sweep", run / "sweep.json")
+    assert r.code != 0 and "Hub download cache" in r.err and len(r.err.strip().splitlines()) == 1
+    assert _folder_bytes(tmp_path / "hub") == before
+
+
 def test_sweep_writes_tables_curves_and_recommended_lambda(llama_pair, toy_corpus, tmp_path, capsys):
     base, _, av_dir = llama_pair
     av = tmp_path / "av"
@@ -63,8 +88,12 @@ def test_sweep_writes_tables_curves_and_recommended_lambda(llama_pair, toy_corpu
     run = tmp_path / "run"
     pairs = _pairs_file(tmp_path / "pku.jsonl")
     args = ["--base", base, "--av", av, "--dataset", toy_corpus, "--lambdas", "-1:1:0.5", "--out", run]
-    r = run_meav(capsys, "eval", "sweep", *args, "--safety-data", pairs, "--max-queries", "2")
+    before = _folder_bytes(av)
+    r = run_meav(
+        capsys, "eval", "sweep", *args, "--safety-data", pairs, "--max-queries", "2", "--neutral", NEUTRAL
+    )
     assert r.code == 0, r.err
+    assert _folder_bytes(av) == before  # evaluation writes only into its run folder
     data = json.loads((run / "sweep.json").read_text())
     assert data["lambdas"] == [-1.0, -0.5, 0.0, 0.5, 1.0]
     assert data["n_queries"] == {"financial": 2, "legal": 2, "medical": 2}
@@ -90,6 +119,14 @@ def test_sweep_writes_tables_curves_and_recommended_lambda(llama_pair, toy_corpu
         assert line.split(" | ")[2] == SHORT[dominant(b["domains"]["medical"])]
     assert (run / "sweep-knob.png").stat().st_size > 1000
     assert (run / "sweep.csv").read_text().startswith("lambda,domain,expert,generic,avoidance")
+    assert data["neutral_texts"] >= 30 and "### Fluency in" in md and "### Recommended λ in" in md
+    for row in data["results"]:  # fluency beside preference: absolute log-probs and Δ against λ = 0
+        assert set(row["fluency"]["levels"]) == set(data["n_queries"]) and "neutral" in row["fluency"]
+        assert row["fluency_delta"]["neutral_ppl_ratio"] > 0
+    zero = next(r for r in data["results"] if r["lambda"] == 0.0)
+    assert zero["fluency_delta"]["neutral"]["mean"] == 0.0
+    r = run_meav(capsys, "vectors", "recommend", "--av", av, "--sweep", run / "sweep.json")
+    assert r.code == 0, r.err  # recording it in the AV is an explicit vectors step on a local folder
     config = json.loads((av / "av_config.json").read_text())
     assert config["recommended_lambda"] == data["recommended_lambda"]
     assert set(config["recommended_lambda"]) == {"avoidance", "generic", "expert"}
@@ -110,11 +147,12 @@ def test_sweep_writes_tables_curves_and_recommended_lambda(llama_pair, toy_corpu
 
 
 def test_sweep_scores_only_the_domains_asked_for(llama_pair, toy_corpus, tmp_path):
-    from meav.evaluation import SweepOptions, sweep
+    from meav.evaluation.options import SweepOptions
+    from meav.evaluation.sweep import sweep
 
     base, _, av_dir = llama_pair
     o = SweepOptions(base=str(base), av=str(av_dir), dataset=str(toy_corpus), out=tmp_path / "run", domains=["legal"],
-                     lambdas="0,1", baselines="", write_back=False, max_queries=2)  # fmt: skip
+                     lambdas="0,1", baselines="", max_queries=2)  # fmt: skip
     data = sweep(o)
     assert data["n_queries"] == {"legal": 2}
     assert all(set(r["domains"]) == {"legal"} for r in data["results"])
@@ -205,25 +243,13 @@ def test_found_targets_are_confirmed_on_other_queries_and_the_search_resumes(
     assert old["targets"] == data["targets"] and old["targets_confirmed_interval"] is None
     low, high = old["targets_confirmed_beyond_unedited_bounds"]  # counts alone: only bounds
     assert low - 0.05 <= data["targets_confirmed_beyond_unedited_expected"] <= high + 0.05  # 2,000 resamples
-    # ... scored again where the verdicts need the outcomes: the confirmation queries only, the same shares
+    # a log of another format is refused with one line naming it, not read through compatibility branches
     path = run / "search-random.evaluations.jsonl"
-    assert run_meav(capsys, *args, "--rescore-outcomes").code == 0
-    rescored = json.loads(path.read_text().splitlines()[-1])
-    assert rescored["key"].startswith("confirm|") and "won" in rescored
-    again = json.loads((run / "search-random.json").read_text())
-    assert again["targets"] == data["targets"]
-    assert again["targets_confirmed_interval"] == data["targets_confirmed_interval"]
-    assert again["evaluations_reused"] == 6 + 1  # the search set's (and its unedited model's) evaluations
-    rescored_log = path.read_text()  # a second pass finds every winner logged: nothing scored again
-    assert run_meav(capsys, *args, "--rescore-outcomes").code == 0 and path.read_text() == rescored_log
-    # a logged confirmation that scoring again does not reproduce: one line naming the log and the evaluation
-    tampered = [json.loads(x) for x in path.read_text().splitlines()[1:]]
-    target = next(x for x in reversed(tampered) if x["key"].startswith("confirm|"))
-    target["shares"] = {d: {"avoidance": 1.0, "generic": 0.0, "expert": 0.0} for d in target["shares"]}
-    del target["won"]
-    path.write_text("\n".join([head, *map(json.dumps, tampered)]) + "\n")
-    bad = run_meav(capsys, *args, "--rescore-outcomes")
-    assert bad.code != 0 and f"{path}: confirm|" in bad.err and "scored again gives" in bad.err
+    old_head = {k: v for k, v in json.loads(head).items() if k != "format_version"}
+    path.write_text("\n".join([json.dumps(old_head), *map(json.dumps, lines)]) + "\n")
+    bad = run_meav(capsys, *args)
+    assert bad.code != 0 and f"{path}: log format_version None" in bad.err and "migrate" in bad.err
+    path.write_text("\n".join([head, *map(json.dumps, lines)]) + "\n")
     # the null: norm-matched random vectors through the same search
     assert run_meav(capsys, *args, "--null").code == 0
     null = json.loads((run / "search-random-null.json").read_text())
@@ -263,7 +289,7 @@ def test_a_search_needs_two_avs(llama_pair, toy_corpus, tmp_path, capsys):
 
 def test_a_decomposition_is_written_once_per_set_of_avs(llama_pair, llama_pair2, tmp_path):
     from meav.core.av import load
-    from meav.evaluation.decompose import decompose_folders
+    from meav.core.av.decompose import decompose_folders
 
     avs = {"medical": load(llama_pair[2]), "legal": load(llama_pair2[2])}
     paths = decompose_folders(avs, "orthogonal", tmp_path)
@@ -278,7 +304,7 @@ def test_a_decomposition_is_written_once_per_set_of_avs(llama_pair, llama_pair2,
 def test_decomposition_reconstructs_the_domain_vectors():
     import torch
 
-    from meav.evaluation.decompose import decompose_tensors
+    from meav.core.av.decompose import decompose_tensors
 
     gen = torch.Generator().manual_seed(0)
     avs = {d: {"w": torch.randn(4, 3, generator=gen), "b": torch.randn(5, generator=gen)} for d in "abc"}
@@ -301,7 +327,7 @@ def test_an_orthogonal_residual_steers_its_own_domain_only():
     orthogonal residual only its own. A domain's movement is measured as the edit's projection on its AV."""
     import torch
 
-    from meav.evaluation.decompose import decompose_tensors
+    from meav.core.av.decompose import decompose_tensors
 
     gen = torch.Generator().manual_seed(1)
     shared_part = torch.randn(200, generator=gen)

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from meav.core.errors import MeavError, OptionError
-from meav.evaluation.evallog import EvalLog, hold
+from meav.evaluation.search.log import EvalLog, hold
 
 
 def test_the_search_log_drops_a_cut_line_and_refuses_another_search(tmp_path):
@@ -53,7 +53,7 @@ def test_one_search_per_log_at_a_time(tmp_path):
     log = tmp_path / "search-grid.evaluations.jsonl"
     holder = subprocess.Popen(  # another process holding the run, then killed with kill -9
         [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
-         "from meav.evaluation.evallog import hold\nwith hold(Path(sys.argv[1])):\n"
+         "from meav.evaluation.search.log import hold\nwith hold(Path(sys.argv[1])):\n"
          "    print('held', flush=True)\n    time.sleep(600)", str(log)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -70,10 +70,10 @@ def test_one_search_per_log_at_a_time(tmp_path):
 
 def test_the_search_log_names_what_differs_and_fingerprints_the_knobs(tmp_path):
     path = tmp_path / "evals.jsonl"
-    legacy = {"av_files": {"medical": "f1"}, "decompose": "orthogonal"}  # written before knob fingerprints
-    EvalLog(path, legacy).put("0", {"medical": {"expert": 0.5}}, seconds=1.0)
-    resumed = EvalLog(path, {**legacy, "knob_files": {"medical": "k1"}})  # matched on what it records
-    assert resumed.get("0") == {"medical": {"expert": 0.5}}
+    legacy = {"av_files": {"medical": "f1"}, "decompose": "orthogonal"}
+    path.write_text(json.dumps(legacy) + "\n")  # a log of the first format: refused, not matched on a subset
+    with pytest.raises(MeavError, match=r"format_version None.*migrate_search_format"):
+        EvalLog(path, {**legacy, "knob_files": {"medical": "k1"}})
     new = tmp_path / "new.jsonl"
     EvalLog(new, {**legacy, "knob_files": {"medical": "k1"}}).put("0", {"medical": {"expert": 0.5}})
     with pytest.raises(OptionError, match=r"another search \(knob_files differ\)"):

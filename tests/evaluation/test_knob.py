@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from meav.evaluation import SweepOptions, sweep
+from meav.evaluation.options import SweepOptions
+from meav.evaluation.sweep import sweep
 
 
 @pytest.mark.slow
@@ -23,7 +24,6 @@ def test_the_knob_is_visible_on_unseen_queries_and_the_random_control_is_not(
             lambdas="-2,0,1",
             control=True,
             baselines="",
-            write_back=False,
         )  # fmt: skip
     )
     assert data["n_queries"] == {"medical": 30}

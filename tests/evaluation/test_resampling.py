@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from meav.evaluation.resampling import confirmed_interval, support
 from meav.evaluation.scoring import shares_of
-from meav.evaluation.targets import margin
+from meav.evaluation.search.engine import margin
+from meav.evaluation.search.resampling import confirmed_interval, support
 
 
 def test_support_is_the_verdicts_probability_when_the_queries_are_resampled():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from meav.evaluation.dominance import parse_grid
-from meav.evaluation.strategies import REGISTERED_STRATEGIES, adaptive_search, grid_search
-from meav.evaluation.synthetic import query_evaluator, synthetic_evaluator
-from meav.evaluation.targets import all_targets, margin
+from meav.evaluation.grid import parse_grid
+from meav.evaluation.search.engine import all_targets, margin
+from meav.evaluation.search.strategies import Adaptive, Grid, strategy_from
+from meav.testing.synthetic import query_evaluator, synthetic_evaluator
 
 DOMAINS = ["medical", "financial", "legal"]
 PAPER_GRID = parse_grid("-1.0:1.0:0.1")
@@ -28,8 +30,8 @@ def test_adaptive_search_mechanics_on_the_easy_evaluator(spill):
     """Mechanics only: on this smooth evaluator every target is a convex region, so adaptive search matching
     the grid holds by construction. The equal-budget comparison that can fail is bench/search.py."""
     ev = synthetic_evaluator(DOMAINS, spill=spill)
-    grid = grid_search(ev, DOMAINS, DOMAINS, PAPER_GRID)
-    adaptive = adaptive_search(ev, DOMAINS, DOMAINS, PAPER_GRID, screen_fraction=1.0)
+    grid = Grid()(ev, DOMAINS, DOMAINS, PAPER_GRID)
+    adaptive = Adaptive(screen_fraction=1.0)(ev, DOMAINS, DOMAINS, PAPER_GRID)
     assert grid.evaluations == 21**3
     assert 0 < grid.reached < 27  # over-generalisation makes some targets unreachable, as in the paper
     assert adaptive.reached >= grid.reached
@@ -47,7 +49,7 @@ def test_screening_on_subsample_is_confirmed_on_full_split():
         calls.append(fraction)
         return ev(coeffs, fraction)
 
-    result = adaptive_search(counting, DOMAINS, DOMAINS, PAPER_GRID, screen_fraction=0.5)
+    result = Adaptive(screen_fraction=0.5)(counting, DOMAINS, DOMAINS, PAPER_GRID)
     assert set(calls) == {0.5, 1.0}
     assert result.reached > 10
     assert result.evaluations == len(calls) and result.evaluations * 30 <= 21**3
@@ -63,7 +65,7 @@ def test_decomposed_coordinates_are_searched_like_any_others():
         return base({d: coeffs[d] + coeffs["shared"] for d in DOMAINS}, fraction)
 
     names = ["shared", *DOMAINS]
-    result = adaptive_search(decomposed, names, DOMAINS, PAPER_GRID, screen_fraction=1.0, budget=300)
+    result = Adaptive(screen_fraction=1.0, budget=300)(decomposed, names, DOMAINS, PAPER_GRID)
     assert result.reached >= 20
     assert result.to_json()["coefficients"] == names
 
@@ -77,7 +79,7 @@ def test_strategies_keep_to_an_equal_budget_and_credit_every_target(name):
         calls.append(coeffs)
         return ev(coeffs, fraction)
 
-    result = REGISTERED_STRATEGIES[name](counting, DOMAINS, DOMAINS, PAPER_GRID, budget=125, seed=0)
+    result = strategy_from(name, SimpleNamespace(budget=125, seed=0))(counting, DOMAINS, DOMAINS, PAPER_GRID)
     assert result.evaluations == len({tuple(sorted(c.items())) for c in calls}) <= 125
     assert result.evaluations >= 100  # the budget is used, not left idle
     assert len(result.best) == 27
@@ -92,7 +94,9 @@ def test_optuna_gives_every_unreached_target_a_turn():
     def nothing_moves(coeffs, fraction):
         return {d: dict(flat) for d in DOMAINS}
 
-    result = REGISTERED_STRATEGIES["optuna"](nothing_moves, DOMAINS, DOMAINS, PAPER_GRID, budget=125, seed=0)
+    result = strategy_from("optuna", SimpleNamespace(budget=125, seed=0))(
+        nothing_moves, DOMAINS, DOMAINS, PAPER_GRID
+    )
     assert result.reached == 0
     assert result.evaluations == 125
     assert result.to_json()["targets_tried"] == 27
@@ -126,7 +130,7 @@ def test_level_holds_count_each_full_evaluation_once_and_skip_screens():
         calls.append((tuple(sorted(coeffs.items())), fraction))
         return _no_legal_generic(coeffs, fraction)
 
-    result = adaptive_search(counting, DOMAINS, DOMAINS, values, screen_fraction=0.5, budget=60)
+    result = Adaptive(screen_fraction=0.5, budget=60)(counting, DOMAINS, DOMAINS, values)
     holds = result.to_json()["level_holds"]
     full = {c for c, f in calls if f >= 1}
     assert holds["evaluations"] == len(full) < len(set(calls))  # screens on a subsample are not counted
@@ -138,13 +142,15 @@ def test_level_holds_count_each_full_evaluation_once_and_skip_screens():
 
 
 def test_reach_section_unions_runs_and_names_levels_no_point_held():
-    from meav.evaluation.search_report import reach_section
+    from meav.evaluation.search.report import reach_section
 
     values = parse_grid("-1:1:0.5")
     same = {"base": "b", "avs": {}, "dataset": "c", "split": "test"}
     same["n_queries"] = {d: {"search": 5} for d in DOMAINS}
-    grid = {**grid_search(_no_legal_generic, DOMAINS, DOMAINS, values).to_json(), **same, "null": False}
-    rand = REGISTERED_STRATEGIES["random"](_no_legal_generic, DOMAINS, DOMAINS, values, budget=40, seed=1)
+    grid = {**Grid()(_no_legal_generic, DOMAINS, DOMAINS, values).to_json(), **same, "null": False}
+    rand = strategy_from("random", SimpleNamespace(budget=40, seed=1))(
+        _no_legal_generic, DOMAINS, DOMAINS, values
+    )
     rand = {**rand.to_json(), **same, "null": False}
     assert (
         grid["level_holds"]["per_domain"]["medical"]["generic"] > 0
@@ -174,11 +180,11 @@ def test_reach_section_unions_runs_and_names_levels_no_point_held():
 def test_reach_section_does_not_rule_out_what_an_uncounted_run_found():
     """Runs logged before levels were counted still add their finds; a level one of them used is not 'never
     held', and no sentence is written on zero counted evaluations."""
-    from meav.evaluation.search_report import reach_section
+    from meav.evaluation.search.report import reach_section
 
     values = parse_grid("-1:1:0.5")
     same = {"base": "b", "avs": {}, "dataset": "c", "split": "test", "null": False}
-    new = {**grid_search(_no_legal_generic, DOMAINS, DOMAINS, values).to_json(), **same}
+    new = {**Grid()(_no_legal_generic, DOMAINS, DOMAINS, values).to_json(), **same}
     old = {**new, "targets": [{"target": ["expert", "expert", "generic"], "reached": True}]}
     del old["level_holds"]
     text = reach_section([new, old])

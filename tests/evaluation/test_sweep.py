@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from meav.core.errors import MeavError
-from meav.evaluation.dominance import dominance_ranges, dominant, parse_grid
-from meav.evaluation.knob import summarize
+from meav.evaluation.dominance import dominance_ranges, dominant, peak_lambda
+from meav.evaluation.grid import parse_grid
+from meav.evaluation.sweep import summarize
 
 
 def test_grid_is_inclusive_and_rounded():
@@ -58,8 +59,9 @@ def test_ranges_and_recommended_lambda_follow_the_paper_regimes():
         "generic": [[-0.7, -0.4]],
         "expert": [[0.0, 1.0]],
     }
-    # highest share wins; among equal shares the smallest |λ|
-    assert s["recommended_lambda"] == {"avoidance": -1.2, "generic": -0.7, "expert": 0.5}
+    # the peak of each level: highest share wins; among equal shares the smallest |λ| (the recommended λ, with
+    # margins and fluency, is tests/evaluation/test_verdict.py's)
+    assert peak_lambda(results, "medical") == {"avoidance": -1.2, "generic": -0.7, "expert": 0.5}
     assert dominance_ranges([0.0, 0.1, 0.2], ["expert", None, "expert"]) == {
         "avoidance": [],
         "generic": [],

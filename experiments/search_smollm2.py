@@ -1,4 +1,4 @@
-"""The multidomain search measured on real AVs (issue 13): the three SmolLM2-135M expert AVs the demo trains on
+"""The multidomain search measured on real AVs: the three SmolLM2-135M expert AVs the demo trains on
 the reference corpus, each strategy at the same budget, found on search queries and confirmed on others, with
 an orthogonal decomposition and a null (norm-matched random vectors).
 
@@ -6,8 +6,8 @@ Hours on 2 CPU cores: every evaluation is appended to <out>/search-*.evaluations
 killed run continues where it stopped (rerun the same command); finished runs are skipped. The comparison table
 is written to <out>/report.md (`meav report <out>`).
 
-    .venv/bin/python bench/search_smollm2.py --demo runs/demo --out docs/search [--budget 125] [--search 5] [--confirm 10]
-        [--only grid,null] [--replay] [--rescore-outcomes]
+    .venv/bin/python experiments/search_smollm2.py --demo runs/demo --out docs/search [--budget 125] [--search 5] [--confirm 10]
+        [--only grid,null] [--replay]
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import json
 from pathlib import Path
 
 from meav.core.embedded import embedded_model_path
-from meav.evaluation import SearchOptions, render_run, search
 from meav.evaluation.evalset import open_evaluator
-from meav.evaluation.multidomain import run_stem
-from meav.evaluation.search_report import confirmed_text, search_seconds
+from meav.evaluation.report import render_run
+from meav.evaluation.search.options import SearchOptions
+from meav.evaluation.search.report import confirmed_text, search_seconds
+from meav.evaluation.search.run import run_stem, search
 
 # (label, strategy, decompose, null, extra options): every run gets the same budget. Order: what the issue's
-# verdict needs first (the grid, the adaptive strategy against it, the null), then the decomposition (does it
+# verdict needed first (the grid, the adaptive strategy against it, the null), then the decomposition (does it
 # change what is reachable?), the maintained optimiser, and random search last (the synthetic bench already
 # places it below adaptive).
 RUNS = [
@@ -54,11 +55,6 @@ def main() -> None:
         action="store_true",
         help="rewrite finished runs' tables from their logs (scores only what the log lacks)",
     )
-    ap.add_argument(
-        "--rescore-outcomes",
-        action="store_true",
-        help="score again confirmation-query evaluations logged without per-query winners (joint intervals)",
-    )
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else {r[0] for r in RUNS}
     unknown = only - {r[0] for r in RUNS}
@@ -73,12 +69,12 @@ def main() -> None:
             continue
         o = SearchOptions(base=base, av=avs, dataset=corpus, out=args.out, strategy=strategy, decompose=decompose,
                           null=null, coef_range=args.range, budget=args.budget, search_queries=args.search,
-                          rescore_outcomes=args.rescore_outcomes, **extra)  # fmt: skip
+                          **extra)  # fmt: skip
         stem = run_stem(o)
-        if (args.out / f"{stem}.json").is_file() and not (args.replay or args.rescore_outcomes):
+        if (args.out / f"{stem}.json").is_file() and not args.replay:
             print(f"{label}: done already ({stem}.json)")
             continue
-        data = search(o, evaluator)
+        data = search(o, evaluator).to_json()
         print(f"{label}: {data['targets_reached']} found, {confirmed_text(data)}, "
               f"{data['evaluations']} evaluations, {search_seconds(data)}", flush=True)  # fmt: skip
     print(render_run(args.out))

@@ -69,12 +69,11 @@ def search_markdown(data: dict) -> str:
 
 
 def confirmed_text(data: dict) -> str:
-    """'3 confirmed (2 beyond what the unedited model holds)'; older runs carry no unedited reference."""
-    if data.get("targets_confirmed") is None:
-        return "not confirmed (confirmation off)" if "targets_confirmed" in data else "– confirmed"
+    """'3 confirmed (2 beyond what the unedited model holds)', or that confirmation was off."""
+    if data["targets_confirmed"] is None:
+        return "not confirmed (confirmation off)"
     text = f"{data['targets_confirmed']} confirmed"
-    beyond = data.get("targets_confirmed_beyond_unedited")
-    text += f" ({beyond} beyond what the unedited model holds)" if beyond is not None else ""
+    text += f" ({data['targets_confirmed_beyond_unedited']} beyond what the unedited model holds)"
     if data.get("targets_confirmed_expected") is not None:
         text += (
             f" — over bootstrap resamples of the confirmation queries: {_resampled(data, 'targets_confirmed')}"
@@ -94,16 +93,14 @@ def per_evaluation(data: dict) -> str:
 
 
 def search_seconds(data: dict) -> str:
-    """Seconds spent evaluating, summed over every session that added to the run's log; evaluations logged
-    before per-evaluation times were recorded are counted, not guessed."""
-    if "evaluation_s" not in data:  # written before evaluations were timed: the writing process's wall time
-        return f"{data['wall_s']:.0f} s wall"
-    untimed = data.get("evaluations_untimed", 0)
+    """Seconds spent evaluating, summed over every session that added to the run's log; evaluations the log
+    holds no time for are counted, not guessed."""
+    untimed = data["evaluations_untimed"]
     return f"{data['evaluation_s']:.0f} s of evaluation" + (f" (+{untimed} untimed)" if untimed else "")
 
 
 def search_comparison(searches: list[dict]) -> str:
-    """Strategies, decompositions and the null side by side (issue 13's table)."""
+    """Strategies, decompositions and the null side by side."""
     nulls = [d for d in searches if d.get("null")]
     rows = [
         [d["strategy"], d.get("decompose", "none"), "null" if d.get("null") else "AVs", d["evaluations"],

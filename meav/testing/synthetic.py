@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from meav.evaluation.targets import Evaluate, Shares
+Shares = dict[str, dict[str, float]]  # per domain, level → share (the search engine's shape)
+Evaluate = Callable[[dict[str, float], float], Shares]
 
 
 def synthetic_evaluator(

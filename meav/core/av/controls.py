@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 from meav.core.av import AlignmentVector
-from meav.core.av.folders import save_av, weights_stamp
+from meav.core.av.folders import AV_CONFIG, save_av, weights_stamp
+from meav.core.stamps import stamped
 
 
 def norm_matched_random(av: AlignmentVector, out: str | Path, seed: int = 0) -> Path:
@@ -23,7 +24,7 @@ def norm_matched_random(av: AlignmentVector, out: str | Path, seed: int = 0) -> 
         "seed": seed,
         "kind": "norm-matched random",
     }
-    if (out / "av_config.json").is_file() and AlignmentVector(out).config.get("control") == marker:
+    if stamped(out / AV_CONFIG, marker, "control"):
         return out
     gen = torch.Generator().manual_seed(seed)
     tensors = {}
@@ -36,4 +37,17 @@ def norm_matched_random(av: AlignmentVector, out: str | Path, seed: int = 0) -> 
         k: v for k, v in av.config.items() if k not in ("recommended_lambda", "lambda_ranges", "hub_repo")
     }
     config.update(control=marker, domain=f"control ({av.config.get('domain')})", target="random")
+    return save_av(tensors, config, out)
+
+
+def scaled_copy(av: AlignmentVector, out: str | Path, factor: float) -> Path:
+    """Write (once) and return `factor`·AV as an AV folder (the damage-matched control: a random direction
+    made as damaging as the AV it stands beside)."""
+    out = Path(out)
+    marker = {"scaled_from": str(av.path), "weights": weights_stamp(av.path), "factor": factor}
+    if stamped(out / AV_CONFIG, marker, "scaled"):
+        return out
+    tensors = {name: av.tensor(name, torch.float32) * factor for name in av.names()}
+    config = {k: v for k, v in av.config.items() if k not in ("control",)}
+    config.update(scaled=marker, domain=f"{av.config.get('domain')} × {factor:.4g}")
     return save_av(tensors, config, out)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from meav.core import atomic
 from meav.core.errors import MeavError, OptionError
+from meav.evaluation.search.results import FORMAT_VERSION
 
 
 class EvalLog:
@@ -21,14 +22,13 @@ class EvalLog:
     a killed search reruns without scoring anything twice and its tables count the time of every session. The
     first line names what the evaluations are of; another search's log is refused rather than reused. Where
     the AVs and the corpus lie is not part of that name (the AV files' content fingerprints and the query text
-    are), so a moved checkout resumes; the base model is named by its path. Lines are only appended: an
-    evaluation scored again (to add which level won each query, logged with every evaluation since) is a later
-    line under the same key, which wins."""
+    are), so a moved checkout resumes; the base model is named by its path. Lines are only appended; a log of
+    another `format_version` is refused (migrated once by experiments/migrate_search_format.py)."""
 
     LOCATIONS = ("avs", "dataset")
-    ADDED_LATER = ("knob_files",)  # a log written before these existed is matched on the rest
 
     def __init__(self, path, identity: dict):
+        identity = {"format_version": FORMAT_VERSION, **identity}
         self.path, self.entries, self.used = path, {}, set()  # entries: key → logged line
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = path.read_bytes() if path.is_file() else b""
@@ -53,8 +53,14 @@ class EvalLog:
                     f"{path} line {n}: an evaluation needs 'key' and 'shares'; move the file away"
                 )
         logged = parsed[0]
-        current = {k: v for k, v in identity.items() if k in logged or k not in self.ADDED_LATER}
-        differ = sorted(k for k in {*_content(logged), *_content(current)} if logged.get(k) != current.get(k))
+        if logged.get("format_version") != FORMAT_VERSION:
+            raise MeavError(
+                f"{path}: log format_version {logged.get('format_version')}, this meav writes {FORMAT_VERSION}; "
+                "migrate it with experiments/migrate_search_format.py"
+            )
+        differ = sorted(
+            k for k in {*_content(logged), *_content(identity)} if logged.get(k) != identity.get(k)
+        )
         if differ:
             raise OptionError(
                 "out",
@@ -90,25 +96,14 @@ class EvalLog:
             os.fsync(f.fileno())
         return shares
 
-    def shares(self, key: str, score: Callable[[], tuple[dict, dict]], rescore: bool = False) -> dict:
-        """The logged shares under `key`, or `score()` (shares, per-query winners) timed and appended. With
-        `rescore`, an entry logged without the winners is scored again: it must give the same shares, and keeps
-        its first seconds (the tables time the search, not the second pass)."""
+    def shares(self, key: str, score: Callable[[], tuple[dict, dict]]) -> dict:
+        """The logged shares under `key`, or `score()` (shares, per-query winners) timed and appended."""
         logged = self.get(key)
-        if logged is not None and not (rescore and self.won(key) is None):
+        if logged is not None:
             return logged
         t = time.perf_counter()
         shares, won = score()
-        seconds = time.perf_counter() - t
-        if logged is not None:
-            if shares != logged:
-                raise MeavError(
-                    f"{self.path}: {key} scored again gives {shares}, the log {logged}: the model or its "
-                    "scoring changed; rerun without rescoring (the log is unchanged)"
-                )
-            seconds = self.entries[key].get("s")
-            self.logged_before.discard(key)  # scored in this session, not reused
-        self.put(key, shares, seconds, won)
+        self.put(key, shares, time.perf_counter() - t, won)
         return shares
 
     def timing(self) -> tuple[float, int]:

@@ -15,7 +15,8 @@ import argparse
 from pathlib import Path
 
 from meav.core.embedded import embedded_model_path
-from meav.evaluation import SweepOptions, sweep
+from meav.evaluation.options import SweepOptions
+from meav.evaluation.sweep import sweep
 from meav.training import TrainOptions, train
 from meav.vectors import ExtractOptions, extract
 
@@ -40,7 +41,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("docs/demo/diagnosis"))
     args = ap.parse_args()
     base, corpus = str(embedded_model_path()), str(args.demo / "corpus")
-    common = {"base": base, "dataset": corpus, "domains": ["legal"], "baselines": "", "write_back": False}
+    common = {"base": base, "dataset": corpus, "domains": ["legal"], "baselines": ""}
     if args.cause == "range":
         av, lambdas, control, out = args.demo / "avs" / "legal", "-3,-2,0", False, args.out / "legal-range"
     else:

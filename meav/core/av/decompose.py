@@ -19,8 +19,9 @@ from pathlib import Path
 
 import torch
 
-from meav.core.av.folders import read_av_config, save_av, weights_stamp
+from meav.core.av.folders import AV_CONFIG, save_av, weights_stamp
 from meav.core.errors import MeavError
+from meav.core.stamps import stamped
 
 METHODS = ("none", "mean", "svd", "orthogonal")
 
@@ -81,10 +82,7 @@ def decompose_folders(avs: dict[str, object], method: str, out_dir: str | Path) 
     of = {d: weights_stamp(av.path) for d, av in avs.items()}
     paths = {name: out / f"{method}-{name}" for name in ("shared", *avs)}
     marks = {name: {"method": method, "part": name, "domains": list(avs), "of": of} for name in paths}
-    if all(
-        (p / "av_config.json").is_file() and read_av_config(p).get("decomposition") == marks[name]
-        for name, p in paths.items()
-    ):
+    if all(stamped(p / AV_CONFIG, marks[name], "decomposition") for name, p in paths.items()):
         return paths
     per_domain = {d: av.state_dict(torch.float32) for d, av in avs.items()}
     shared, residual = decompose_tensors(per_domain, method)

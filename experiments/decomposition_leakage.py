@@ -23,14 +23,14 @@ from pathlib import Path
 
 from meav.core import atomic
 from meav.core.av import load
+from meav.core.av.decompose import decompose_folders
 from meav.core.av.folders import weights_stamp
 from meav.core.embedded import embedded_model_path
 from meav.core.tables import markdown_table
-from meav.evaluation.decompose import decompose_folders
 from meav.evaluation.evalset import open_evaluator
-from meav.evaluation.knob import run_sweep
 from meav.evaluation.labels import abbrev
 from meav.evaluation.report import interval_text
+from meav.evaluation.sweep import run_sweep
 from meav.evaluation.verdict import bootstrap_indices, interval, margins
 
 LAMBDAS = (-2.0, 1.0)

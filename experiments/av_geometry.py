@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from meav.core.av import load
-from meav.evaluation.decompose import METHODS, decompose_tensors
+from meav.core.av.decompose import METHODS, decompose_tensors
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ For each λ the model is steered in place (θ = θ_base + λ·AV, recomputed fro
 the held-out queries of every domain are scored, and each level's share and margin (with a bootstrap interval
 over queries) are recorded. A level "dominates" at λ when its share is the highest and > 1/3 (the paper's
 rule); the λ values where it dominates in the AV's own domain give its range and recommended λ. With
-`control`, a norm-matched random vector goes through the same grid (evaluation/control.py).
+`control`, a norm-matched random vector goes through the same grid (meav.core.av.controls).
 """
 
 from __future__ import annotations
@@ -14,15 +14,20 @@ from collections.abc import Callable, Sequence
 
 from meav.core import atomic
 from meav.core.av import load, steer
-from meav.core.av.folders import update_av_config
+from meav.core.av.controls import norm_matched_random, scaled_copy
+from meav.core.av.folders import weights_stamp
+from meav.core.corpus import LEVELS
 from meav.core.errors import OptionError
 from meav.core.progress import track
+from meav.core.texts import load_prompt_texts
 from meav.evaluation.baselines import BASELINES, prompting_rows
-from meav.evaluation.control import norm_matched_random
-from meav.evaluation.dominance import dominance_ranges, dominant, parse_grid, recommend
+from meav.evaluation.damage import match_damage
+from meav.evaluation.dominance import dominance_ranges, dominant
 from meav.evaluation.evalset import Evaluator, open_evaluator
+from meav.evaluation.fluency import FluencyRule, add_fluency
+from meav.evaluation.grid import parse_grid
 from meav.evaluation.options import SweepOptions
-from meav.evaluation.report import plot_knob, sweep_csv, sweep_markdown
+from meav.evaluation.report import sweep_csv, sweep_figure, sweep_markdown
 from meav.evaluation.verdict import add_margins, knob_verdict
 
 
@@ -56,11 +61,11 @@ def run_sweep(
 
 
 def summarize(results: list[dict], av_domain: str | None, wall_s: float) -> dict:
-    """Dominant level per λ per domain, dominance ranges and recommended λ in the AV's domain."""
+    """Dominant level per λ per domain and the dominance ranges."""
     domains = list(results[0]["domains"]) if results else []
     lambdas = [r["lambda"] for r in results]
     dominants = {d: [dominant(r["domains"][d]) for r in results] for d in domains}
-    summary = {
+    return {
         "lambdas": lambdas,
         "results": results,
         "dominant": dominants,
@@ -68,9 +73,27 @@ def summarize(results: list[dict], av_domain: str | None, wall_s: float) -> dict
         "av_domain": av_domain,
         "wall_s": round(wall_s, 3),
     }
-    if av_domain in domains:
-        summary["recommended_lambda"] = recommend(results, av_domain)
-    return summary
+
+
+def measure(run: dict, grid: Sequence[float], domains: Sequence[str], o: SweepOptions) -> dict:
+    """Margins, fluency and the verdict (with each level's recommended λ) of one swept vector."""
+    add_margins(run["results"], o.resamples)
+    add_fluency(run["results"], o.resamples)
+    rule = FluencyRule(o.max_own_drop, o.max_neutral_drop)
+    run["verdict"] = {d: knob_verdict(grid, run["results"], d, rule) for d in domains}
+    return run
+
+
+def damage_matched_sweep(ev, vec, data: dict, grid, domains, o: SweepOptions, progress=None) -> dict:
+    """The random control direction scaled to the AV's neutral-text damage at the top λ, swept like the AV."""
+    top = max(grid)
+    target = next(r for r in data["results"] if r["lambda"] == top)["fluency_delta"]["neutral"]["mean"]
+    direction = load(norm_matched_random(vec, o.out / "control-av", o.control_seed))
+    matching = match_damage(ev, direction, top, target)
+    damaged = load(scaled_copy(direction, o.out / "damage-av", matching["factor"]))
+    at_zero = {r["lambda"]: r for r in data["results"] if r["lambda"] == 0.0}
+    run = run_sweep(ev, ev.model, damaged, grid, progress, known=at_zero, force=True)
+    return measure(run, grid, domains, o) | {"matching": matching}
 
 
 def parse_baselines(text: str) -> list[str]:
@@ -89,22 +112,27 @@ def sweep(
 ) -> dict:
     """Level shares and margins per λ in every domain, the verdict, and (optionally) the control sweep.
 
-    Writes sweep.json/.csv/.md and the knob PNG into `options.out`, and (unless forced) the recommended λ
-    per level into the AV's config. `evaluator` reuses a loaded model and its encodings (the demo's sweeps);
+    Writes sweep.json/.csv/.md and the knob PNG into `options.out` and nothing anywhere else (the AV is read
+    only; `meav vectors recommend` records a sweep's recommended λ in a local AV folder). `evaluator` reuses a loaded model and its encodings (the demo's sweeps);
     `known` holds rows already scored on the same queries for some λ (λ = 0: the base model, any AV).
     """
     o = options
     grid = parse_grid(o.lambdas)
+    control_grid = parse_grid(o.control_lambdas, "control_lambdas") if o.control_lambdas else grid
     wanted = parse_baselines(o.baselines)
+    if o.damage_control and not o.neutral:
+        raise OptionError("damage_control", "the damage-matched control needs neutral texts (--neutral FILE)")
     vec = load(o.av)
     ev = evaluator or open_evaluator(
-        o.base, o.dataset, o.split, o.max_queries, o.device, o.safety_data, o.max_pairs, o.domains
+        o.base, o.dataset, o.split, o.max_queries, o.device, o.safety_data, o.max_pairs, o.domains, o.neutral
     )
+    if o.neutral and not ev.neutral:  # a shared evaluator (the demo's) scores this sweep's neutral texts too
+        ev.neutral = [(t["prompt"], t["response"]) for t in load_prompt_texts(o.neutral)]
     model = ev.model
     steer(model, {vec: 0.0}, force=o.force)  # fingerprint check before any scoring
     prompting = prompting_rows(ev) if "prompting" in wanted else []
-    data = run_sweep(ev, model, vec, grid, progress, known=known, force=o.force)
-    add_margins(data["results"], o.resamples)
+    domains = list(ev.rows)
+    data = measure(run_sweep(ev, model, vec, grid, progress, known=known, force=o.force), grid, domains, o)
     baselines = []
     if "default" in wanted:  # λ = 0 restores the base bit for bit: that row is the default baseline
         at_zero = next((r for r in data["results"] if r["lambda"] == 0.0), None)
@@ -114,35 +142,34 @@ def sweep(
             add_margins([at_zero], o.resamples)
         baselines.append({"name": "default", **at_zero, "lambda": 0.0})
     baselines += prompting
-    domains = list(ev.rows)
+    av_domain = data["av_domain"]
     data |= {
         "kind": "sweep",
         "base": o.base,
         "av": str(o.av),
+        "av_weights": weights_stamp(vec.path),  # `meav vectors recommend` checks it swept this AV
         "dataset": o.dataset,
         "split": o.split,
         "forced": o.force,
         "n_queries": {d: len(r) for d, r in ev.rows.items()},
+        "neutral_texts": len(ev.neutral),
+        "fluency_rule": {"max_own_drop": o.max_own_drop, "max_neutral_drop": o.max_neutral_drop},
         "baselines": baselines,
-        "verdict": {d: knob_verdict(grid, data["results"], d) for d in domains},
     }
+    if av_domain in domains:
+        rec = data["verdict"][av_domain]["recommended"]
+        data["recommended_lambda"] = {lv: rec[lv]["lambda"] for lv in LEVELS}
+    at_zero = {r["lambda"]: r for r in data["results"] if r["lambda"] == 0.0}
     if o.control:
         control = load(norm_matched_random(vec, o.out / "control-av", o.control_seed))
-        at_zero = {r["lambda"]: r for r in data["results"] if r["lambda"] == 0.0}
-        ctrl = run_sweep(ev, model, control, grid, progress, known=at_zero, force=True)
-        add_margins(ctrl["results"], o.resamples)
-        ctrl["verdict"] = {d: knob_verdict(grid, ctrl["results"], d) for d in domains}
-        data["control"] = ctrl
+        ctrl = run_sweep(ev, model, control, control_grid, progress, known=at_zero, force=True)
+        data["control"] = measure(ctrl, control_grid, domains, o)
+    if o.damage_control:
+        data["damage_control"] = damage_matched_sweep(ev, vec, data, control_grid, domains, o, progress)
     o.out.mkdir(parents=True, exist_ok=True)
     atomic.write_text(o.out / "sweep.csv", sweep_csv(data))
-    plot_knob(data, o.out / "sweep-knob.png")
+    sweep_figure(data, o.out / "sweep-knob.png")
     atomic.write_text(o.out / "sweep.md", sweep_markdown(data, "sweep-knob.png"))
-    if o.write_back and data.get("recommended_lambda") and not o.force:
-        update_av_config(
-            vec.path,
-            recommended_lambda=data["recommended_lambda"],
-            lambda_ranges=data["ranges"][data["av_domain"]],
-        )
-    # last: a resumed demo takes sweep.json as "this sweep is complete", outputs and write-back included
+    # last: a resumed demo takes sweep.json as "this sweep is complete", every other output included
     atomic.write_json(o.out / "sweep.json", data)
     return data

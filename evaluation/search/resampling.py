@@ -15,7 +15,7 @@ import numpy as np
 
 from meav.core.corpus import LEVELS
 from meav.evaluation.scoring import shares_of
-from meav.evaluation.targets import Shares, Target, margin
+from meav.evaluation.search.engine import Shares, Target, margin
 
 Won = dict[str, list[int]]  # per domain, the index in LEVELS of the level that won each query, in query order
 

@@ -29,7 +29,11 @@ from meav.core.version import __version__
 from meav.reference.build import DATA, DOMAINS, LICENSE, contract_row, load_rows
 from meav.reference.cues import cue_baseline, longest_counts, longest_level
 from meav.reference.options import ProbeOptions
-from meav.reference.rules import FIRST_PERSON, LIST_LINE, ngrams, paragraphs, sentences, words
+from meav.reference.rules import (
+    ngrams,
+    words,
+    writing_problems,
+)
 
 COLLECTION = "meav-cue-probe"
 GENERATOR = "authored:meav-cue-probe"
@@ -72,24 +76,10 @@ def row_problems(domain: str, row: dict) -> list[str]:
         out.append(f"{key}: split must be 'test' (the probe is scored as a test split)")
     if not key.startswith(f"{domain}-probe-"):
         out.append(f"{key}: key must start with '{domain}-probe-'")
-    if len(sentences(row["persona"])) != 1 or "\n" in row["persona"].strip():
-        out.append(f"{key}: persona must be one sentence")
-    query = row["query"]
-    if len(paragraphs(query)) != 1 or not 3 <= len(sentences(query)) <= 6:
-        out.append(f"{key}: query must be one paragraph of 3-6 sentences")
-    if not FIRST_PERSON.search(query):
-        out.append(f"{key}: query must be in the first person")
-    for level in LEVELS:
-        text = row[level]
-        if len(paragraphs(text)) != (row["paras"] or {}).get(level):
-            out.append(f"{key}: {level} has {len(paragraphs(text))} paragraph(s), paras says {row['paras']}")
-        if LIST_LINE.search(text):
-            out.append(f"{key}: {level} has a list or header line (free prose only)")
+    out += writing_problems(key, row)
     found = _ANY_FIRST_PERSON.search(row["avoidance"])
     if found:
         out.append(f"{key}: avoidance uses the first person ('{found.group(0)}')")
-    if re.search(r"\d", row["avoidance"]):
-        out.append(f"{key}: avoidance contains a figure (it must give no substantive information)")
     if re.search(r"\d", row["expert"]):
         out.append(f"{key}: expert contains a digit (the probe's expert answers spell out or omit figures)")
     if not _YOU.search(row["generic"]):

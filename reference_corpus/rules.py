@@ -68,6 +68,14 @@ def row_problems(domain: str, row: dict) -> list[str]:
         out.append(f"{key}: key must start with '{domain}-{row['split']}-'")
     if row["paras"] != drawn_paras(domain, key):
         out.append(f"{key}: paras {row['paras']} are not the draw for this key {drawn_paras(domain, key)}")
+    return out + writing_problems(key, row)
+
+
+def writing_problems(key: str, row: dict) -> list[str]:
+    """The writing rules every authored row keeps (the corpus's and the cue probe's): a one-sentence persona, a
+    first-person query of one paragraph and 3-6 sentences, responses in free prose with the drawn paragraph
+    counts, and no figure in an avoidance answer."""
+    out = []
     if len(sentences(row["persona"])) != 1 or "\n" in row["persona"].strip():
         out.append(f"{key}: persona must be one sentence")
     query = row["query"]
@@ -77,7 +85,7 @@ def row_problems(domain: str, row: dict) -> list[str]:
         out.append(f"{key}: query must be in the first person")
     for level in LEVELS:
         text = row[level]
-        if len(paragraphs(text)) != row["paras"].get(level):
+        if len(paragraphs(text)) != (row["paras"] or {}).get(level):
             out.append(
                 f"{key}: {level} has {len(paragraphs(text))} paragraph(s), paras says {row['paras'].get(level)}"
             )

@@ -31,7 +31,7 @@ def push(
     corpus_dir: Path = argument(P, "corpus_dir"), url: str = flag(P, "url"),
     api_key: str = flag(P, "api_key", envvar="ARGILLA_API_KEY"), annotators: str = flag(P, "annotators"),
     queries_per_annotator: int = flag(P, "queries_per_annotator"), min_shared: int = flag(P, "min_shared"),
-    seed: int = flag(P, "seed"), dataset: str = flag(P, "dataset"), workspace: str = flag(P, "workspace"),
+    seed: int = flag(P, "seed"), argilla_dataset: str = flag(P, "argilla_dataset"), workspace: str = flag(P, "workspace"),
     credentials: Path | None = flag(P, "credentials"),
 ) -> None:  # fmt: skip
     """Create annotator users and datasets and assign the test queries (idempotent)."""
@@ -45,7 +45,7 @@ def push(
 @app.command("report")
 def report(
     url: str = flag(R, "url"), api_key: str = flag(R, "api_key", envvar="ARGILLA_API_KEY"),
-    dataset: str = flag(R, "dataset"), out: Path = flag(R, "out"), workspace: str = flag(R, "workspace"),
+    argilla_dataset: str = flag(R, "argilla_dataset"), out: Path = flag(R, "out"), workspace: str = flag(R, "workspace"),
     resamples: int = flag(R, "resamples"), seed: int = flag(R, "seed"),
 ) -> None:  # fmt: skip
     """Cohen's kappa per pair and mean, Fleiss' kappa, Krippendorff's alpha, Table 7, progress."""

@@ -33,7 +33,9 @@ class PushOptions(Options):
     queries_per_annotator: int = Field(30, ge=1, description="Queries per annotator (3 responses each).")
     min_shared: int = Field(15, ge=0, description="Queries every pair of annotators must share, at least.")
     seed: int = Field(0, description="Seed of query choice and record order.")
-    dataset: str = Field("meav-levels", description="Dataset name (key dataset and each annotator's).")
+    argilla_dataset: str = Field(
+        "meav-levels", description="Argilla dataset name (the key dataset and each annotator's)."
+    )
     workspace: str = Field("meav", description="Owner workspace; annotator a works in '<workspace>-a'.")
     credentials: Path | None = Field(
         None, description="Annotator passwords file (0600); default ~/.config/meav/argilla/."
@@ -54,7 +56,7 @@ class ReportOptions(Options):
 
     url: str = Field(description="Argilla server URL.")
     api_key: str = Field(description="Owner API key (or ARGILLA_API_KEY).")
-    dataset: str = Field("meav-levels", description="Dataset name given to push.")
+    argilla_dataset: str = Field("meav-levels", description="Argilla dataset name given to push.")
     out: Path = Field(description="Folder for report.json, report.md and confusion.png.")
     workspace: str = Field("meav", description="Owner workspace given to push.")
     resamples: int = Field(1000, ge=1, description="Bootstrap resamples for the 95% intervals.")

@@ -92,7 +92,7 @@ def _ensure_dataset(client, name: str, workspace: str, key: bool):
     if signature(ds.settings) != signature(wanted):
         raise MeavError(
             f"dataset {name!r} in workspace {workspace!r} exists with other settings "
-            f"({signature(ds.settings)} ≠ {signature(wanted)}): use another --dataset name"
+            f"({signature(ds.settings)} ≠ {signature(wanted)}): use another --argilla-dataset name"
         )
     return ds
 
@@ -124,7 +124,7 @@ def push(options: PushOptions) -> dict:
         o.queries_per_annotator,
         o.min_shared,
         o.seed,
-        o.dataset,
+        o.argilla_dataset,
         o.workspace,
         o.credentials,
     )
@@ -178,7 +178,7 @@ def push(options: PushOptions) -> dict:
     if any(wanted.get(k) != v[1] for k, v in existing.items()):
         raise MeavError(
             f"dataset {dataset!r} in workspace {workspace!r} already holds another assignment "
-            "(annotators, --seed or sizes differ): use another --dataset name"
+            "(annotators, --seed or sizes differ): use another --argilla-dataset name"
         )
     item_ids = {k: existing[k][0] if k in existing else secrets.token_hex(8) for k in wanted}
 

@@ -191,7 +191,7 @@ def report(options: ReportOptions) -> dict:
     url, api_key, dataset, out, workspace, resamples, seed = (
         o.url,
         o.api_key,
-        o.dataset,
+        o.argilla_dataset,
         o.out,
         o.workspace,
         o.resamples,

@@ -15,9 +15,9 @@ from pathlib import Path
 from meav.core.av import load
 from meav.core.corpus import PAPER_ORDER
 from meav.core.embedded import embedded_model_path
+from meav.core.grid import parse_grid
 from meav.evaluation.evalset import open_evaluator
 from meav.evaluation.fluency import add_fluency
-from meav.evaluation.grid import parse_grid
 from meav.evaluation.sweep import run_sweep
 from meav.reference.neutral import NEUTRAL_FILE
 

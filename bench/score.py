@@ -2,7 +2,7 @@
 the machine's limit: scored throughput as a fraction of the measured matmul peak (≈ 2 × parameters FLOPs per
 token, prompt tokens counted once, the output head on response tokens only).
 
-    .venv/bin/python bench/score.py [--model PATH] [--queries 30] [--domain medical] [--device cuda]
+    .venv/bin/python bench/score.py [--base PATH] [--queries 30] [--domain medical] [--device cuda]
 Default: the embedded SmolLM2-135M-Instruct on the reference corpus's test queries (authored text).
 """
 
@@ -41,7 +41,7 @@ def matmul_peak(device: str, n: int = 2048, reps: int = 10) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--model", default=None, help="model folder (default: the embedded SmolLM2-135M-Instruct)"
+        "--base", default=None, help="base model folder (default: the embedded SmolLM2-135M-Instruct)"
     )
     ap.add_argument("--queries", type=int, default=30)
     ap.add_argument("--domain", default="medical")
@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--naive", type=int, default=6, help="queries scored by the per-sample loop (it is slow)")
     args = ap.parse_args()
     device = args.device or "cpu"
-    model, tok = load_for_inference(args.model or embedded_model_path(), args.device)
+    model, tok = load_for_inference(args.base or embedded_model_path(), args.device)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = build_reference(ReferenceOptions(out=Path(tmp) / "reference"))
         rows = load_eval_rows(corpus, "test", args.queries, [args.domain])[args.domain]

@@ -15,7 +15,7 @@ import statistics
 import time
 from types import SimpleNamespace
 
-from meav.evaluation.grid import parse_grid
+from meav.core.grid import parse_grid
 from meav.evaluation.search.engine import all_targets, margin
 from meav.evaluation.search.strategies import Grid, strategy_from
 from meav.testing.synthetic import query_evaluator

@@ -3,7 +3,7 @@ p50/p95 latency of grouped switching (dense AVs) and of per-row low-rank AVs, ag
 rebuilds the model for each request's λ-vector (reload the base, apply the AVs) in arrival order; memory of one
 base + AVs against one model copy per λ-vector.
 
-    .venv/bin/python bench/serve.py [--model PATH] [--requests 64] [--max-tokens 32] [--rank 16] [--device cuda]
+    .venv/bin/python bench/serve.py [--base PATH] [--requests 64] [--max-new-tokens 32] [--rank 16] [--device cuda]
 Default: the embedded SmolLM2-135M-Instruct with two AVs made by perturbing it (throughput does not depend on
 what an AV learned).
 """
@@ -111,13 +111,13 @@ def peak_rss_mb(pid: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=None)
+    ap.add_argument("--base", default=None)
     ap.add_argument("--requests", type=int, default=64)
-    ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--device", default=None)
     args = ap.parse_args()
-    base = Path(args.model or embedded_model_path())
+    base = Path(args.base or embedded_model_path())
     jobs = traffic(args.requests)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -138,14 +138,18 @@ def main() -> None:
             (f"per-row low-rank (rank {args.rank})", lowrank),
         ):
             proc, url = start(["--base", str(base), *(a for n, p in avs.items() for a in ("--av", f"{n}={p}")),
-                               "--max-batch", "16", "--max-tokens", str(args.max_tokens), *device])  # fmt: skip
+                               "--max-batch", "16", "--max-new-tokens", str(args.max_new_tokens), *device])  # fmt: skip
             try:
                 served(url, str(base), jobs[:4], 4)  # warm-up
-                rows[label] = served(url, str(base), jobs, args.max_tokens) | {"rss": peak_rss_mb(proc.pid)}
+                rows[label] = served(url, str(base), jobs, args.max_new_tokens) | {
+                    "rss": peak_rss_mb(proc.pid)
+                }
             finally:
                 proc.terminate()
                 proc.wait()
-        rows["naive: rebuild the model per λ-vector"] = naive(base, dense, jobs, args.max_tokens, args.device)
+        rows["naive: rebuild the model per λ-vector"] = naive(
+            base, dense, jobs, args.max_new_tokens, args.device
+        )
         params = sum(
             t.numel() * t.element_size() for f in base.glob("*.safetensors") for t in load_file(f).values()
         )
@@ -153,7 +157,7 @@ def main() -> None:
             k: sum(f.stat().st_size for f in p.glob("*.safetensors"))
             for k, p in {**dense, **{f"lr-{k}": v for k, v in lowrank.items()}}.items()
         }
-    print(f"{args.requests} requests over {len(VECTORS)} λ-vectors, all sent at once, {args.max_tokens} new tokens each, "
+    print(f"{args.requests} requests over {len(VECTORS)} λ-vectors, all sent at once, {args.max_new_tokens} new tokens each, "
           f"greedy; base {base.name} on {args.device or 'cpu'} ({torch.get_num_threads()} threads)")  # fmt: skip
     print(f"{'':<40}{'tokens/s':>10}{'p50 s':>8}{'p95 s':>8}{'peak RSS MB':>13}")
     for label, r in rows.items():

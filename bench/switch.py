@@ -62,7 +62,9 @@ def main() -> None:
     del model
     extract(ExtractOptions(base=str(root / "base"), aligned=str(root / "aligned"), out=root / "av"))
     av = load(root / "av")
-    apply(ApplyOptions(base=str(root / "base"), av=[f"{av.path}=0.5"], out=root / "steered"))
+    apply(
+        ApplyOptions(base=str(root / "base"), av=[f"av={av.path}"], lambda_=["av=0.5"], out=root / "steered")
+    )
     print(f"{n / 1e6:.0f}M float32 params; torch threads {torch.get_num_threads()}", flush=True)
 
     def timed(fn) -> float:
@@ -93,7 +95,14 @@ def main() -> None:
     same = all(torch.equal(reference[k], reloaded[k]) for k in reloaded)
 
     def apply_and_load(lam: float) -> None:
-        apply(ApplyOptions(base=str(root / "base"), av=[f"{av.path}={lam}"], out=root / f"steered-{lam}"))
+        apply(
+            ApplyOptions(
+                base=str(root / "base"),
+                av=[f"av={av.path}"],
+                lambda_=[f"av={lam}"],
+                out=root / f"steered-{lam}",
+            )
+        )
         AutoModelForCausalLM.from_pretrained(root / f"steered-{lam}", dtype=torch.float32)
 
     apply_load = statistics.median(timed(lambda lam=lam: apply_and_load(lam)) for lam in (0.3, -0.6))

@@ -7,7 +7,7 @@ warm-up steps is compared (medians resist the noise of a shared machine). Runs a
 path (step time, and the one-off precompute cost paid at start-up).
 
     python bench/train_step.py                      # tiny random Llama (hidden 256, 4 layers), 24 steps
-    python bench/train_step.py --model embedded --steps 6 --repeats 1
+    python bench/train_step.py --base embedded --steps 6 --repeats 1
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def run_plain_trl(model: str, corpus: Path, steps: int, work: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tiny", help="tiny | embedded | a model folder")
+    parser.add_argument("--base", default="tiny", help="tiny | embedded | a model folder")
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
@@ -139,14 +139,14 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-train-step-"))
     corpus = write_toy_corpus(work / "bench-corpus", per_domain=40)
-    if args.model == "tiny":
+    if args.base == "tiny":
         model = str(build_tiny_model(work / "tiny", hidden_size=256, num_layers=4))
-    elif args.model == "embedded":
+    elif args.base == "embedded":
         from meav.core.embedded import embedded_model_path
 
         model = str(embedded_model_path())
     else:
-        model = args.model
+        model = args.base
 
     ours, plain, pre = [], [], []
     for i in range(args.repeats):
@@ -166,7 +166,7 @@ def main() -> None:
         name: statistics.median(r["startup"] for r in runs) for name, runs in (("meav", ours), ("pre", pre))
     }
     print(
-        f"\nmodel {args.model}, {args.steps} steps x {args.repeats} repeats, median step after {WARMUP} warm-up"
+        f"\nmodel {args.base}, {args.steps} steps x {args.repeats} repeats, median step after {WARMUP} warm-up"
     )
     print(f"meav train      : {med['meav'] * 1000:8.1f} ms/step")
     print(f"plain TRL script: {med['trl'] * 1000:8.1f} ms/step")

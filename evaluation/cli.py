@@ -68,7 +68,7 @@ def sweep(
 def search(
     base: str = flag(Q, "base"), av: list[str] = flag(Q, "av"), dataset: str = flag(Q, "dataset"),
     out: Path = flag(Q, "out"), strategy: str = flag(Q, "strategy"), decompose: str = flag(Q, "decompose"),
-    coef_range: str = flag(Q, "coef_range", "--coef-range", "--range"), grid_step: float | None = flag(Q, "grid_step"),
+    lambdas: str = flag(Q, "lambdas"), grid_step: float | None = flag(Q, "grid_step"),
     budget: int = flag(Q, "budget"), coarse: int = flag(Q, "coarse"), screen_fraction: float = flag(Q, "screen_fraction"),
     search_queries: int | None = flag(Q, "search_queries"), confirm: bool = flag(Q, "confirm"),
     null: bool = flag(Q, "null"), seed: int = flag(Q, "seed"),

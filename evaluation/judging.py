@@ -24,11 +24,11 @@ from meav.core import atomic
 from meav.core.av import load, steer
 from meav.core.corpus import LEVELS
 from meav.core.errors import MeavError, OptionError
+from meav.core.grid import parse_grid
 from meav.core.llm.cached import CachedLLM
 from meav.core.llm.specs import parse_backend
 from meav.core.models import load_for_inference
 from meav.evaluation.evalset import load_eval_rows
-from meav.evaluation.grid import parse_grid
 from meav.evaluation.options import JudgeOptions
 from meav.evaluation.scoring import prompt_text, score_groups
 

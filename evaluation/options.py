@@ -8,14 +8,17 @@ from pathlib import Path
 from pydantic import Field
 
 from meav.core.config import Options
+from meav.core.grid import GRID_SYNTAX
 
-LAMBDAS_HELP = "λ grid 'start:stop:step' (inclusive, e.g. -2.0:1.0:0.1) or a comma list 'a,b,c'."
+LAMBDAS_HELP = f"λ grid: {GRID_SYNTAX}."
 
 
 class EvalData(Options):
     """What is scored: one split of a corpus, per domain, under a base model."""
 
-    base: str = Field(description="Base model folder or Hub id (the model the AVs were extracted from).")
+    base: str = Field(
+        description="Base model folder, Hub id or 'embedded' (SmolLM2-135M; the model the AVs were extracted from)."
+    )
     dataset: str = Field(description="Corpus folder or Hub dataset repo.")
     split: str = Field("test", description="Held-out split to score.")
     max_queries: int | None = Field(None, ge=1, description="At most this many queries per domain (by id).")
@@ -26,7 +29,7 @@ class EvalData(Options):
 class SweepOptions(EvalData):
     """A single-domain λ sweep (paper §6.1, Tables 1–4)."""
 
-    av: str = Field(description="Alignment-vector folder or Hub id.")
+    av: str = Field(description="The AV swept: a folder or Hub id (one AV: a bare path).")
     domains: list[str] = Field(
         default_factory=list, description="Score only these domains (default: every domain of the split)."
     )
@@ -50,7 +53,8 @@ class SweepOptions(EvalData):
         "(the damage-matched control: a knob that works by damage passes it too). Needs --neutral.",
     )
     control_lambdas: str | None = Field(
-        None, description="λ grid of the controls (default: the sweep's); the verdict needs 0 and both ends."
+        None,
+        description=f"λ grid of the controls, {GRID_SYNTAX} (default: the sweep's); the verdict needs 0 and both ends.",
     )
     resamples: int = Field(
         2000, ge=100, description="Bootstrap resamples (over queries) of the margin intervals."
@@ -76,7 +80,7 @@ class SweepOptions(EvalData):
 class JudgeOptions(EvalData):
     """Generation judged by a judge model (paper §5.1)."""
 
-    av: str = Field(description="Alignment-vector folder or Hub id.")
+    av: str = Field(description="The AV steered: a folder or Hub id (one AV: a bare path).")
     out: Path = Field(description="Run folder: judge.json is written here.")
     lambdas: str = Field("0", description=LAMBDAS_HELP)
     n: int = Field(20, ge=1, description="Responses generated per λ.")
@@ -94,7 +98,10 @@ class JudgeOptions(EvalData):
 class EvaluateOptions(Options):
     """A model folder scored as it is: the default and joint-training baselines."""
 
-    model: str = Field(description="Any model folder (e.g. a joint-trained one: the joint baseline).")
+    model: str = Field(
+        description="The model scored as it is, not a base to steer: a folder, Hub id or 'embedded' (e.g. a "
+        "joint-trained model: the joint baseline)."
+    )
     dataset: str = Field(description="Corpus folder or Hub dataset repo.")
     out: Path = Field(description="Run folder: evaluate-<name>.json is written here.")
     name: str = Field("joint", description="Row name in the tables (joint, default, ...).")

@@ -18,6 +18,7 @@ from meav.core.av.controls import norm_matched_random, scaled_copy
 from meav.core.av.folders import weights_stamp
 from meav.core.corpus import LEVELS
 from meav.core.errors import OptionError
+from meav.core.grid import parse_grid
 from meav.core.progress import track
 from meav.core.texts import load_prompt_texts
 from meav.evaluation.baselines import BASELINES, prompting_rows
@@ -25,7 +26,6 @@ from meav.evaluation.damage import match_damage
 from meav.evaluation.dominance import dominance_ranges, dominant
 from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.fluency import FluencyRule, add_fluency
-from meav.evaluation.grid import parse_grid
 from meav.evaluation.options import SweepOptions
 from meav.evaluation.report import sweep_csv, sweep_figure, sweep_markdown
 from meav.evaluation.verdict import add_margins, knob_verdict

@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument(
         "--confirm", type=int, default=10, help="the next queries per domain, where a found target must hold"
     )
-    ap.add_argument("--range", default="-2:1:0.25", help="coefficient box and lattice of every strategy")
+    ap.add_argument("--lambdas", default="-2:1:0.25", help="λ grid (box and lattice) of every strategy")
     ap.add_argument("--only", default=None, help=f"comma list of runs ({', '.join(r[0] for r in RUNS)})")
     ap.add_argument(
         "--replay",
@@ -68,7 +68,7 @@ def main() -> None:
         if name not in only:
             continue
         o = SearchOptions(base=base, av=avs, dataset=corpus, out=args.out, strategy=strategy, decompose=decompose,
-                          null=null, coef_range=args.range, budget=args.budget, search_queries=args.search,
+                          null=null, lambdas=args.lambdas, budget=args.budget, search_queries=args.search,
                           **extra)  # fmt: skip
         stem = run_stem(o)
         if (args.out / f"{stem}.json").is_file() and not args.replay:

@@ -2,8 +2,11 @@
 
 Each stage's CLI module is a thin adapter that imports only typer and its options models at start-up, so
 `meav --help` and `meav --version` stay fast; the stage's Python API is imported when a command runs.
-Errors: a `MeavError` is one `error:` line and exit code 2; an error naming an options field is shown under
-the flag that feeds it (`coef_range` → `--coef-range`).
+Exit codes: 0 done; **2 a usage error**: click's own (an unknown flag, a missing or ill-typed value) and an
+`OptionError` (a value its option refuses: a malformed grid, an out-of-range number, a `NAME=PATH` without a
+name), shown as one `error:` line under the flag or argument that fed it (`lambda_` → `--lambda`, `folder` →
+`FOLDER`); **1 a runtime failure**: any other `MeavError` (a missing or malformed file, a model that does not
+load, an AV of another base, an unreachable service), one `error:` line.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ import typer
 
 import meav
 from meav.annotation.cli import app as annotate_app
+from meav.core import flags
 from meav.core.errors import MeavError, OptionError
-from meav.core.flags import flag_name
 from meav.core.procs import die_with_parent_on_fork
 from meav.dataset_cards.cli import card, publish
 from meav.demo.cli import demo
@@ -33,6 +36,10 @@ from meav.vectors.cli import app as vectors_app
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 # distilabel's workers import pydantic models that warn at import time; keep their stderr readable.
 os.environ.setdefault("PYTHONWARNINGS", "ignore:The 'default' attribute with value None")
+
+
+RUNTIME_ERROR = 1  # a MeavError while the command runs
+USAGE_ERROR = 2  # click's code for a bad command line; an OptionError is one
 
 
 def _version(value: bool) -> None:
@@ -77,18 +84,19 @@ app.command("demo", help="The whole paper end to end on the embedded model: corp
 
 
 def main() -> None:
-    """Entry point: expected failures become one line on stderr and exit code 2."""
+    """Entry point: expected failures become one line on stderr, exit code 2 (usage) or 1 (runtime)."""
     die_with_parent_on_fork()  # every process a meav command forks (distilabel's workers) dies with it
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.filterwarnings("ignore", message=".*'default' attribute with value None.*")  # from distilabel
+    flags.reset()
     try:
         app()
     except OptionError as e:
-        print(f"error: {e.for_flag(flag_name(e.field))}", file=sys.stderr)
-        sys.exit(2)
+        print(f"error: {e.for_flag(flags.flag_for(e.field))}", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
     except MeavError as e:
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(RUNTIME_ERROR)
 
 
 if __name__ == "__main__":

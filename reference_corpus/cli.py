@@ -47,5 +47,5 @@ def check() -> None:
     for p in problems:
         typer.echo(p, err=True)
     if problems:
-        raise typer.Exit(2)
+        raise typer.Exit(1)  # a check that fails is a runtime failure (exit 1), not a usage error
     typer.echo("reference corpus, cue probe and neutral text: every rule holds")

@@ -20,17 +20,6 @@ from meav.serving.protocol import RequestError
 Key = tuple[tuple[str, float], ...]
 
 
-def parse_range(text: str) -> tuple[float, float]:
-    low, sep, high = text.partition(":")
-    try:
-        lo, hi = float(low), float(high)
-    except ValueError:
-        raise ValueError(f"{text!r}: expected low:high, e.g. -3:3") from None
-    if not sep or lo > hi:
-        raise ValueError(f"{text!r}: expected low:high with low ≤ high")
-    return lo, hi
-
-
 class AlignmentSet:
     """AVs by name, the served model's id, the allowed λ range."""
 

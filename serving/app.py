@@ -129,7 +129,7 @@ def create_app(engine, alignments: AlignmentSet, options: ServeOptions) -> FastA
     async def chat(body: ChatCompletionRequest, request: Request) -> Response:
         """A chat answer at the λ's the request names (`alignment`, or the model id); `stream` for SSE."""
         headers = checked(body)
-        j = job(body, options.max_tokens, options.default_max_tokens, "chatcmpl")
+        j = job(body, options.max_new_tokens, options.default_max_new_tokens, "chatcmpl")
         key = alignments.resolve(j.model, j.alignment)
         ids = prompt_ids(engine.tokenizer, chat_messages(body), j.max_tokens, engine.max_context)
         return await generate(request, j, key, ids, ChatShape, headers)
@@ -138,7 +138,7 @@ def create_app(engine, alignments: AlignmentSet, options: ServeOptions) -> FastA
     async def complete(body: CompletionRequest, request: Request) -> Response:
         """The prompt continued as is (no chat template) at the λ's the request names; `stream` for SSE."""
         headers = checked(body)
-        j = job(body, options.max_tokens, options.default_max_tokens, "cmpl")
+        j = job(body, options.max_new_tokens, options.default_max_new_tokens, "cmpl")
         key = alignments.resolve(j.model, j.alignment)
         ids = text_prompt_ids(engine.tokenizer, body, j.max_tokens, engine.max_context)
         return await generate(request, j, key, ids, TextShape, headers)

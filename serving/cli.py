@@ -13,7 +13,7 @@ def serve(
     base: str = flag(S, "base"), av: list[str] = flag(S, "av"), host: str = flag(S, "host"), port: int = flag(S, "port"),
     engine: str = flag(S, "engine"), max_batch: int = flag(S, "max_batch"), lambda_range: str = flag(S, "lambda_range"),
     max_queue: int = flag(S, "max_queue"), request_timeout: float = flag(S, "request_timeout"),
-    max_tokens: int = flag(S, "max_tokens"), default_max_tokens: int = flag(S, "default_max_tokens"),
+    max_new_tokens: int = flag(S, "max_new_tokens"), default_max_new_tokens: int = flag(S, "default_max_new_tokens"),
     dtype: str = flag(S, "dtype"), device: str | None = flag(S, "device"), cache_dir: Path | None = flag(S, "cache_dir"),
     force: bool = flag(S, "force"), served_model_name: str | None = flag(S, "served_model_name"),
     api_key: str | None = flag(S, "api_key", envvar="MEAV_API_KEY", show_envvar=False),

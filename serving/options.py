@@ -15,7 +15,8 @@ class ServeOptions(Options):
 
     base: str = Field(description="Base model folder, Hub id or 'embedded' (every AV must come from it).")
     av: list[str] = Field(
-        default_factory=list, description="NAME=AV (folder or Hub id); repeat for several AVs."
+        default_factory=list,
+        description="NAME=PATH (a name requests use, then an AV folder or Hub id); repeat for several AVs.",
     )
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8000, ge=0, le=65535, description="Port (0: any free port; the URL is printed).")
@@ -23,13 +24,15 @@ class ServeOptions(Options):
         "transformers", description="transformers (CPU or one GPU, continuous batching) or vllm (multi-LoRA)."
     )
     max_batch: int = Field(8, ge=1, description="Most sequences decoded together.")
-    lambda_range: str = Field("-3:3", description="Allowed λ per AV, 'low:high'.")
+    lambda_range: str = Field("-3:3", description="Allowed λ per AV, a range 'low:high'.")
     max_queue: int = Field(64, ge=1, description="Requests waiting at most; more are answered 429.")
     request_timeout: float = Field(
         300.0, gt=0, description="Seconds a request may take before it is dropped (504)."
     )
-    max_tokens: int = Field(1024, ge=1, description="Most new tokens a request may ask for.")
-    default_max_tokens: int = Field(256, ge=1, description="New tokens when a request does not say.")
+    max_new_tokens: int = Field(
+        1024, ge=1, description="Most new tokens a request may ask for (its max_tokens)."
+    )
+    default_max_new_tokens: int = Field(256, ge=1, description="New tokens when a request does not say.")
     dtype: Literal["float32", "float64", "bfloat16", "float16", "auto"] = Field(
         "float32", description="dtype of the base weights (float64: exact-arithmetic checks)."
     )

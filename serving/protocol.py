@@ -118,7 +118,7 @@ def job(req: Sampling, max_tokens_limit: int, default_max_tokens: int, prefix: s
     if max_tokens > max_tokens_limit:
         raise RequestError(
             400,
-            f"'{name}' must be at most {max_tokens_limit} (this server's --max-tokens)",
+            f"'{name}' must be at most {max_tokens_limit} (this server's --max-new-tokens)",
             name,
             "invalid_value",
         )

@@ -16,27 +16,14 @@ import uvicorn
 from meav.core.av import load
 from meav.core.embedded import MODEL_ID, cache_root
 from meav.core.errors import OptionError
+from meav.core.grid import parse_interval
 from meav.core.models import load_causal_lm, load_tokenizer, resolve_model
+from meav.core.named import parse_named_avs
 from meav.core.service import ServiceLock
-from meav.serving.alignment import AlignmentSet, parse_range
+from meav.serving.alignment import AlignmentSet
 from meav.serving.app import create_app
 from meav.serving.engines import REGISTERED_ENGINES
 from meav.serving.options import ServeOptions
-
-
-def parse_avs(specs: list[str]) -> dict[str, str]:
-    """['medical=PATH', ...] → {name: path}; names are what requests use."""
-    out: dict[str, str] = {}
-    for spec in specs:
-        name, sep, path = spec.partition("=")
-        if not sep or not name.strip() or not path.strip() or any(c in name for c in "@,:"):
-            raise OptionError(
-                "av", f"{spec!r}: expected NAME=AV (a name without '@', ',' or ':', then a folder or Hub id)"
-            )
-        if name in out:
-            raise OptionError("av", f"{spec!r}: name {name!r} given twice")
-        out[name.strip()] = path.strip()
-    return out
 
 
 def served_name(options: ServeOptions) -> str:
@@ -53,11 +40,8 @@ def served_name(options: ServeOptions) -> str:
 def load_server(options: ServeOptions):
     """(engine, alignments): the base, its tokenizer and the AVs loaded and checked, the engine built."""
     o = options
-    try:
-        lambda_range = parse_range(o.lambda_range)
-    except ValueError as e:
-        raise OptionError("lambda_range", str(e)) from None
-    paths = parse_avs(o.av)
+    lambda_range = parse_interval(o.lambda_range, "lambda_range")
+    paths = parse_named_avs(o.av)
     model_id = served_name(o)
     if model_id in paths or "@" in model_id:
         raise OptionError(

@@ -52,8 +52,9 @@ def extract_av(base, aligned, out, **options) -> dict:
 
 
 def apply_avs(base, weights, out, force: bool = False) -> Path:
-    """`meav.vectors.apply` from [(AV object or folder, λ), ...], as `--av FOLDER=λ` would give them."""
+    """`meav.vectors.apply` from [(AV object or folder, λ), ...], as `--av avI=FOLDER --lambda avI=λ` give them."""
     from meav.vectors import ApplyOptions, apply
 
-    specs = [f"{getattr(av, 'path', av)}={lam}" for av, lam in weights]
-    return apply(ApplyOptions(base=str(base), av=specs, out=Path(out), force=force))
+    avs = [f"av{i}={getattr(av, 'path', av)}" for i, (av, _) in enumerate(weights)]
+    lambdas = [f"av{i}={lam}" for i, (_, lam) in enumerate(weights)]
+    return apply(ApplyOptions(base=str(base), av=avs, lambda_=lambdas, out=Path(out), force=force))

@@ -12,7 +12,7 @@ from meav.training.options import TrainOptions as T
 
 
 def train(
-    recipe: Path = flag(T, "recipe"), model: str | None = flag(T, "model"), dataset: str | None = flag(T, "dataset"),
+    recipe: Path = flag(T, "recipe"), base: str | None = flag(T, "base"), dataset: str | None = flag(T, "dataset"),
     domain: str | None = flag(T, "domain"), target: str | None = flag(T, "target"), joint: str | None = flag(T, "joint"),
     safety: str | None = flag(T, "safety"), out: Path | None = flag(T, "out"),
     max_steps: int | None = flag(T, "max_steps"), seed: int | None = flag(T, "seed"),

@@ -16,8 +16,10 @@ class TrainOptions(Options):
     """One DPO (IPO) run: a recipe (training/recipe.py) and overrides of its fields (None keeps the recipe's)."""
 
     recipe: Path = Field(description="Recipe YAML (see recipes/README.md).")
-    model: str | None = Field(
-        None, description="Model folder or Hub id ('embedded' = SmolLM2-135M-Instruct)."
+    base: str | None = Field(
+        None,
+        description="Base model to train: folder, Hub id or 'embedded' (SmolLM2-135M-Instruct); overrides the "
+        "recipe's `model`.",
     )
     dataset: str | None = Field(None, description="Corpus folder or Hub dataset repo id.")
     domain: str | None = Field(None, description="Corpus domain of a single-domain run.")

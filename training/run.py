@@ -51,7 +51,7 @@ def apply_overrides(recipe: Recipe, **overrides: Any) -> Recipe:
     if overrides.get("max_steps") is not None:
         data["dpo"] = {**data["dpo"], "max_steps": overrides.pop("max_steps")}
     data.update({k: v for k, v in overrides.items() if v is not None})
-    return validate(Recipe, data, "options")
+    return validate(Recipe, data)  # the recipe itself was valid: a bad value is an option's (OptionError)
 
 
 def default_out(recipe: Recipe, model_path: Path, data: RunData) -> Path:
@@ -92,7 +92,7 @@ def train(options: TrainOptions, callbacks: list | None = None) -> Path:
     o = options
     recipe_file = str(o.recipe)
     recipe = apply_overrides(
-        load_recipe(o.recipe), model=o.model, dataset=o.dataset, domain=o.domain, target=o.target,
+        load_recipe(o.recipe), model=o.base, dataset=o.dataset, domain=o.domain, target=o.target,
         joint=o.joint, safety=o.safety, max_steps=o.max_steps, seed=o.seed,
     )  # fmt: skip
     out = o.out

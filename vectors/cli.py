@@ -49,15 +49,17 @@ def extract(
 
 @app.command()
 def apply(
-    base: str = flag(A, "base"), av: list[str] = flag(A, "av"), out: Path = flag(A, "out"),
-    force: bool = flag(A, "force"),
+    base: str = flag(A, "base"), av: list[str] = flag(A, "av"), lambda_: list[str] = flag(A, "lambda_"),
+    out: Path = flag(A, "out"), force: bool = flag(A, "force"),
 ) -> None:  # fmt: skip
     """Write θ_base + Σ λ·AV to a new model folder, streamed shard by shard."""
     o = options(ApplyOptions, **locals())
     from meav.vectors.merged_model import apply as run  # torch: imported when the command runs
+    from meav.vectors.merged_model import read_steering
 
-    run(o)
-    typer.echo(f"wrote {o.out}: {o.base} + " + " + ".join(o.av))
+    steering = read_steering(run(o))
+    terms = " + ".join(f"{t['lambda']:g}·{t['name']}" for t in steering["alignment_vectors"])
+    typer.echo(f"wrote {o.out}: {o.base} + {terms}")
 
 
 @app.command("to-lora")

@@ -38,6 +38,7 @@ from meav.core.av.safetensors_stream import (
     write_tensors,
 )
 from meav.core.config import read_yaml
+from meav.core.embedded import embedded_model_path
 from meav.core.errors import MeavError
 from meav.core.hub import is_hub_id
 from meav.core.progress import track
@@ -53,7 +54,10 @@ OUT_DTYPES = {
 
 
 def resolve_checkpoint(ref: str | Path, revision: str | None = None) -> tuple[Path, str, str | None]:
-    """(local folder, id to record, revision): a local path as is, else a Hub repo id via snapshot_download."""
+    """(local folder, id to record, revision): 'embedded' → its cached folder; a local path as is; else a Hub
+    repo id via snapshot_download."""
+    if str(ref) == "embedded":
+        ref = embedded_model_path()
     path = Path(ref)
     if path.exists():
         m = re.search(r"models--([^/]+)--([^/]+)/snapshots/([0-9a-f]{40})", str(path.resolve()))

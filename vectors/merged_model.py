@@ -20,7 +20,8 @@ from meav.core.av.fingerprint import SCHEME, fingerprint_files
 from meav.core.av.folders import WEIGHT_SUFFIXES, Checkpoint, open_checkpoint
 from meav.core.av.safetensors_stream import StreamWriter, read_chunks, read_header
 from meav.core.av.vector import AlignmentVector
-from meav.core.errors import MeavError, OptionError
+from meav.core.errors import MeavError
+from meav.core.named import parse_named_avs, parse_named_lambdas
 from meav.core.progress import track
 from meav.vectors.extraction import resolve_checkpoint
 from meav.vectors.options import ApplyOptions
@@ -51,17 +52,19 @@ def check_base(ckpt: Checkpoint, av: AlignmentVector, *, force: bool, label: str
             f"(weights fingerprint {actual.split(':')[1][:12]} ≠ {recorded.split(':')[1][:12]})"
         )
         if not force:
-            raise OptionError("force", msg + "; set force to apply it anyway")
+            raise MeavError(msg + "; --force (force=True) applies it anyway")  # a runtime failure: exit 1
         log.warning("%s; applying anyway (force)", msg)
 
 
 def apply(options: ApplyOptions) -> Path:
     """Write base + Σ λ·AV to `out` (atomically); float32 tensors are summed in float64, others in float32."""
-    weights = [(load(ref), lam) for ref, lam in map(parse_weight, options.av)]
+    refs = parse_named_avs(options.av)
+    lambdas = parse_named_lambdas(options.lambda_, list(refs))
+    weights = [(name, load(ref), lambdas.get(name, 1.0)) for name, ref in refs.items()]
     base, out, force = options.base, options.out, options.force
     base_dir, base_id, base_rev = resolve_checkpoint(base)
     ckpt = open_checkpoint(base_dir)
-    for av, _ in weights:
+    for _, av, _ in weights:
         check_base(ckpt, av, force=force, label=base_id)
     out = Path(out)
     if out.resolve() == base_dir.resolve():
@@ -72,7 +75,7 @@ def apply(options: ApplyOptions) -> Path:
             writer = StreamWriter(tmp / path.name, [(i.name, i.dtype, i.shape) for i in infos], metadata)
             for info in infos:
                 terms = [
-                    (av, src, lam) for av, lam in weights if lam != 0 and (src := _source(av, info.name))
+                    (av, src, lam) for _, av, lam in weights if lam != 0 and (src := _source(av, info.name))
                 ]
                 if not info.is_float or not terms:
                     for chunk in read_chunks(info):
@@ -95,12 +98,13 @@ def apply(options: ApplyOptions) -> Path:
             "base_revision": base_rev,
             "alignment_vectors": [
                 {
+                    "name": name,
                     "av": av.source,
                     "lambda": lam,
                     "domain": av.config.get("domain"),
                     "target": av.config.get("target"),
                 }
-                for av, lam in weights
+                for name, av, lam in weights
             ],
         }
         write_json(tmp / STEERING_FILE, steering)
@@ -113,17 +117,6 @@ def _source(av: AlignmentVector, name: str) -> str | None:
         return name
     alias = av.config.get("tied_weights", {}).get(name)
     return alias if alias in av._parts else None
-
-
-def parse_weight(spec: str) -> tuple[str, float]:
-    """'path/or/org-name=0.5' → (ref, 0.5); a bare ref means λ = 1."""
-    ref, sep, value = spec.rpartition("=")
-    if not sep:
-        return spec, 1.0
-    try:
-        return ref, float(value)
-    except ValueError:
-        raise OptionError("av", f"{spec}: λ must be a number (AV=λ, e.g. my-av=0.5)") from None
 
 
 def read_steering(folder: str | Path) -> dict:

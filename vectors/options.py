@@ -14,7 +14,7 @@ from meav.core.config import Options
 class ExtractOptions(Options):
     """AV = θ_aligned − θ_base, streamed, optionally compressed."""
 
-    base: str = Field(description="Base model folder (safetensors) or Hub id.")
+    base: str = Field(description="Base model folder (safetensors), Hub id or 'embedded' (SmolLM2-135M).")
     aligned: str = Field(description="Aligned (fine-tuned) model folder or Hub id, same architecture.")
     out: Path = Field(description="AV folder to write (replaced atomically).")
     dtype: Literal["auto", "float64", "float32", "bfloat16", "float16"] = Field(
@@ -35,7 +35,7 @@ class ExtractOptions(Options):
     seed: int = Field(0, description="Seed for DARE.")
     max_shard_size: str = Field("2GB", description="Largest AV shard (e.g. 2GB, 500MB).")
     dataset: str | None = Field(
-        None, description="Dataset (Hub id or path) the aligned model was trained on."
+        None, description="Corpus folder or Hub dataset repo the aligned model was trained on (recorded)."
     )
     recipe: Path | None = Field(
         None, description="Training recipe YAML to record in av_config.json and the card."
@@ -45,9 +45,13 @@ class ExtractOptions(Options):
 class ApplyOptions(Options):
     """θ_base + Σ λ·AV written to a new model folder."""
 
-    base: str = Field(description="Base model folder or Hub id.")
+    base: str = Field(description="Base model folder, Hub id or 'embedded' (SmolLM2-135M).")
     av: list[str] = Field(
-        min_length=1, description="AV=λ (folder or Hub id, then its weight); repeat for several AVs."
+        min_length=1, description="NAME=PATH (a name, then an AV folder or Hub id); repeat for several AVs."
+    )
+    lambda_: list[str] = Field(
+        default_factory=list,
+        description="NAME=λ, the weight of the AV of that name (default 1: the aligned model); repeat.",
     )
     out: Path = Field(description="Model folder to write: base + Σ λ·AV.")
     force: bool = Field(

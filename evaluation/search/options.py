@@ -13,7 +13,10 @@ from meav.evaluation.options import EvalData
 class SearchOptions(EvalData):
     """A multidomain coefficient search (paper §6.2, Table 5)."""
 
-    av: list[str] = Field(min_length=1, description="DOMAIN=AV, once per domain (e.g. medical=runs/av-med).")
+    av: list[str] = Field(
+        min_length=1,
+        description="NAME=PATH, once per domain, the name being the domain (e.g. medical=runs/av-med).",
+    )
     out: Path = Field(
         description="Run folder: search-<strategy>[-<decompose>][-null].json/.md and the evaluation log."
     )
@@ -25,12 +28,12 @@ class SearchOptions(EvalData):
             "(orthogonal: R_d is the AV's part orthogonal to the other AVs, per tensor; meav.core.av.decompose)."
         ),
     )
-    coef_range: str = Field(
-        "-1.0:1.0:0.1", description="Coefficient grid 'start:stop:step' (paper: 21 values in [-1, 1])."
+    lambdas: str = Field(
+        "-1.0:1.0:0.1",
+        description="λ grid of every domain's coefficient, 'start:stop:step' (inclusive) or a comma list 'a,b,c' "
+        "(paper: 21 values in [-1, 1]).",
     )
-    grid_step: float | None = Field(
-        None, gt=0, description="grid: subsample the coefficient grid with this step."
-    )
+    grid_step: float | None = Field(None, gt=0, description="grid: subsample the λ grid with this step.")
     budget: int = Field(
         300, ge=1, description="Evaluations at most, every strategy alike (grid: its lattice must fit)."
     )

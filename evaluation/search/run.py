@@ -23,9 +23,10 @@ from meav.core.av.decompose import METHODS, decompose_folders
 from meav.core.av.folders import weights_stamp
 from meav.core.corpus import LEVELS
 from meav.core.errors import OptionError
+from meav.core.grid import parse_grid
+from meav.core.named import parse_named_avs
 from meav.core.progress import display
 from meav.evaluation.evalset import Evaluator, open_evaluator
-from meav.evaluation.grid import parse_grid
 from meav.evaluation.scoring import shares_of
 from meav.evaluation.search.engine import SearchResult, Shares, all_targets, margin
 from meav.evaluation.search.log import EvalLog, hold, log_key
@@ -37,15 +38,8 @@ from meav.evaluation.search.verdicts import add_verdicts
 
 
 def parse_avs(specs: list[str]) -> dict[str, str]:
-    """['medical=PATH', ...] → {domain: path}; each domain once, at least two."""
-    out = {}
-    for s in specs:
-        name, sep, path = s.partition("=")
-        if not sep or not name or not path:
-            raise OptionError("av", f"{s!r}: expected DOMAIN=PATH (e.g. medical=runs/av-medical)")
-        if name in out:
-            raise OptionError("av", f"{s!r}: domain {name!r} given twice")
-        out[name] = path
+    """['medical=PATH', ...] (NAME=PATH, the name a domain) → {domain: path}; each domain once, at least two."""
+    out = parse_named_avs(specs)
     if len(out) < 2:
         raise OptionError("av", f"a multidomain search needs at least two domain AVs, got {len(out)}")
     return out
@@ -78,9 +72,9 @@ def check_options(o: SearchOptions) -> Plan:
     strategy = strategy_from(o.strategy, o)
     if o.decompose not in METHODS:
         raise OptionError("decompose", f"{o.decompose!r}: choose from {', '.join(METHODS)}")
-    values = parse_grid(o.coef_range, "coef_range")
+    values = parse_grid(o.lambdas, "lambdas")
     if len(values) < 2:
-        raise OptionError("coef_range", f"{o.coef_range!r}: a search needs at least two coefficient values")
+        raise OptionError("lambdas", f"{o.lambdas!r}: a search needs at least two λ values")
     if o.grid_step is not None:
         values = parse_grid(f"{values[0]}:{values[-1]}:{o.grid_step}", "grid_step")
     paths = parse_avs(o.av)

@@ -8,9 +8,9 @@ class MeavError(Exception):
 
 
 class OptionError(MeavError):
-    """A bad value of one option of a stage's API, named by its field (`coef_range`), not by a CLI flag.
+    """A bad value of one option of a stage's API, named by its field (`control_lambdas`), not by a CLI flag.
 
-    The CLI shows it under the flag that fed the field (`--coef-range`); Python callers see the field.
+    The CLI shows it under the flag that fed the field (`--control-lambdas`); Python callers see the field.
     """
 
     def __init__(self, field: str, message: str):

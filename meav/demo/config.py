@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field
 
 from meav.core.config import Options, load_yaml
-from meav.core.errors import MeavError
+from meav.core.errors import MeavError, OptionError
 
 RECIPES = Path(str(files("meav.recipes")))  # package data: a checkout's recipes/ or the installed copy
 DOMAINS = ("medical", "financial", "legal")
@@ -43,7 +43,8 @@ class DemoConfig(Options):
     )
     lambdas: str = Field(
         "-2,-1,-0.5,0,0.25,0.5,1",
-        description="In-domain λ grid (must hold 0, its bottom and top for the verdict).",
+        description="In-domain λ grid, 'start:stop:step' or a comma list 'a,b,c' (must hold 0, its bottom and top "
+        "for the verdict).",
     )
     max_queries: int | None = Field(None, ge=1, description="In-domain test queries per domain (None: all).")
     control: bool = Field(
@@ -96,7 +97,7 @@ def recipe_path(p: str) -> Path:
 def check_inputs(config: DemoConfig) -> None:
     """Fail on a mistyped path before `--out` is created and stamped (a stamp would lock the folder to it)."""
     if config.corpus and Path(config.corpus).exists() and not (Path(config.corpus) / "data").is_dir():
-        raise MeavError(f"corpus: {config.corpus}: not a corpus folder (no data/)")
+        raise OptionError("corpus", f"{config.corpus}: not a corpus folder (no data/)")  # the CLI's --dataset
     files = {f"train_recipe ({d})": config.train_recipe.format(domain=d) for d in config.domains}
     if config.backend:
         files["synth_recipe"] = config.synth_recipe

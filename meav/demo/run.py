@@ -1,7 +1,7 @@
 """`meav demo`: the paper end to end on the embedded model, from nothing but the repository.
 
 smoke run of the corpus pipeline (embedded model) → the training corpus (the authored reference corpus by
-default; a given one with --corpus, a generated one with --backend) + card → one expert AV per domain (DPO with
+default; a given one with --dataset, a generated one with --backend) + card → one expert AV per domain (DPO with
 the IPO loss) → in-domain λ sweeps on every test query with the margin verdict and a norm-matched random
 control → out-of-domain sweeps → prompting baseline → a small multidomain search → report.
 
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from meav.core import atomic
 from meav.core.errors import OptionError
+from meav.core.grid import parse_grid
 from meav.core.models import load_for_inference, resolve_model
 from meav.core.stamps import claim_folder
 from meav.dataset_cards.api import make_card
@@ -30,7 +31,6 @@ from meav.demo.report import timings_table, write_report
 from meav.demo.stages import Stages
 from meav.evaluation.baselines import prompting_rows
 from meav.evaluation.evalset import Evaluator, load_eval_rows
-from meav.evaluation.grid import parse_grid
 from meav.evaluation.options import SweepOptions
 from meav.evaluation.scoring import shares
 from meav.evaluation.search.options import SearchOptions
@@ -90,7 +90,7 @@ def _train(config: DemoConfig, base: str, corpus: str, domain: str, out: Path) -
     train(
         TrainOptions(
             recipe=recipe_file,
-            model=base,
+            base=base,
             dataset=corpus,
             domain=domain,
             target="expert",
@@ -145,13 +145,13 @@ def _prompting(ev: Evaluator, path: Path) -> None:
 
 def _search_options(c: DemoConfig, base: str, corpus: str, avs: dict[str, Path], out: Path) -> SearchOptions:
     return SearchOptions(base=base, dataset=corpus, av=[f"{d}={p}" for d, p in avs.items()], out=out / "search",
-                         strategy=c.search_strategy, coef_range=c.search_range,
+                         strategy=c.search_strategy, lambdas=c.search_range,
                          budget=max(1, round(c.search_budget * c.scale)), coarse=2,
                          search_queries=c.search_queries)  # fmt: skip
 
 
 # the search's options the demo sets, by the demo's own field names
-SEARCH_FIELDS = {"strategy": "search_strategy", "coef_range": "search_range", "budget": "search_budget"}
+SEARCH_FIELDS = {"strategy": "search_strategy", "lambdas": "search_range", "budget": "search_budget"}
 
 
 def check_plan(c: DemoConfig, out: Path) -> None:

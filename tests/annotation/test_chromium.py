@@ -31,7 +31,7 @@ def test_annotator_labels_one_response_in_the_ui(argilla, toy_corpus, browser, t
     push(
         PushOptions(
             corpus_dir=toy_corpus, url=argilla.url, api_key=argilla.api_key(), annotators=["ui1", "ui2"],
-            queries_per_annotator=2, min_shared=1, seed=4, dataset="ui-check", credentials=creds,
+            queries_per_annotator=2, min_shared=1, seed=4, argilla_dataset="ui-check", credentials=creds,
         )
     )  # fmt: skip
     password = json.loads(creds.read_text())["users"]["ui1"]["password"]

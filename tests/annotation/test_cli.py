@@ -77,7 +77,7 @@ def test_push_and_report_faults_against_the_server(
     client = rg.Argilla(api_url=argilla.url, api_key=argilla.api_key(), retries=0)
     other = rg.Settings(fields=[rg.TextField(name="text")], questions=[rg.TextQuestion(name="comment")])
     rg.Dataset(name="clash", workspace="meav", settings=other, client=client).create()
-    clash = run_cli(base + small + key + ["--dataset", "clash"], monkeypatch, capsys)
+    clash = run_cli(base + small + key + ["--argilla-dataset", "clash"], monkeypatch, capsys)
     assert_one_line_error(clash, "'clash'", "other settings")
     reseeded = run_cli(
         base + key + ["--queries-per-annotator", "4", "--min-shared", "2", "--seed", "2"], monkeypatch, capsys
@@ -89,7 +89,7 @@ def test_push_and_report_faults_against_the_server(
 
     report = ["annotate", "report", "--url", argilla.url, "--out", str(tmp_path / "r")]
     assert_one_line_error(
-        run_cli(report + key + ["--dataset", "nope"], monkeypatch, capsys), "no dataset 'nope'"
+        run_cli(report + key + ["--argilla-dataset", "nope"], monkeypatch, capsys), "no dataset 'nope'"
     )
     assert not (tmp_path / "r").exists()
     ann1 = client.users(username="ann1")

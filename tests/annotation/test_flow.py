@@ -60,7 +60,9 @@ def test_push_layout_and_idempotence(argilla, toy_corpus, pushed, tmp_path):
 
 def agreement_report(argilla, out, dataset: str = "meav-levels", **kw) -> dict:
     """`meav annotate report` of the session's server (owner key) into `out`."""
-    return report(ReportOptions(url=argilla.url, api_key=argilla.api_key(), dataset=dataset, out=out, **kw))
+    return report(
+        ReportOptions(url=argilla.url, api_key=argilla.api_key(), argilla_dataset=dataset, out=out, **kw)
+    )
 
 
 def test_annotate_restart_and_report(argilla, pushed, tmp_path):

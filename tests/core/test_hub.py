@@ -115,7 +115,7 @@ def test_model_folder_publishes_to_a_model_repo(hub, tmp_path):
 def test_bad_token_is_one_clear_line(hub, tmp_path):
     repo = hub.repo_name("denied")
     run = meav("publish", str(corpus(tmp_path)), "--repo", repo, env={"HF_TOKEN": "hf_wrong"})
-    assert run.returncode == 2
+    assert run.returncode == 1
     assert run.stderr.strip().count("\n") == 0 and "401" in run.stderr and "hf_wrong" not in run.stderr
     from huggingface_hub import HfApi
 
@@ -127,7 +127,7 @@ def test_unreachable_server_is_one_clear_line(tmp_path):
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
     run = meav("publish", str(corpus(tmp_path)), "--repo", "org/x", env={"HF_ENDPOINT": dead})
-    assert run.returncode == 2
+    assert run.returncode == 1
     assert run.stderr.strip().count("\n") == 0 and "unreachable" in run.stderr and dead in run.stderr
 
 
@@ -148,7 +148,7 @@ def test_broken_card_is_refused_before_anything_is_created(hub, tmp_path):
     (folder / data_files("financial", "validation")).unlink()
     repo = hub.repo_name("broken")
     run = meav("publish", str(folder), "--repo", repo)
-    assert run.returncode == 2 and "configs[financial] split 'validation'" in run.stderr
+    assert run.returncode == 1 and "configs[financial] split 'validation'" in run.stderr
     assert not HfApi().repo_exists(repo, repo_type="dataset")
 
 

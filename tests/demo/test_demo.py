@@ -158,7 +158,8 @@ def test_a_mistyped_input_leaves_the_out_folder_free(tmp_path):
     assert not out.exists()
 
 
-def test_cli_bad_config_is_one_line_and_exit_2(tmp_path):
+def test_cli_bad_config_is_one_line_and_exit_1(tmp_path):
+    """A bad config file is a runtime failure (exit 1); a bad flag value would be a usage error (exit 2)."""
     bad = tmp_path / "demo.yaml"
     bad.write_text("search_budget: 0\n")
     run = subprocess.run(
@@ -166,7 +167,7 @@ def test_cli_bad_config_is_one_line_and_exit_2(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert run.returncode == 2
+    assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
         f"error: {bad}: search_budget: Input should be greater than or equal to 1"
     ]

@@ -346,8 +346,9 @@ def test_an_orthogonal_residual_steers_its_own_domain_only():
     assert own["medical"] > 0.1 and abs(own["financial"]) < 1e-4 and abs(own["legal"]) < 1e-4
 
 
-def _one_line_error(r, *needles):
-    assert r.code == 2, (r.code, r.out, r.err)
+def _one_line_error(r, *needles, code=2):
+    """One `error:` line: exit 2 for a value its flag refuses, 1 (code=1) for a failure while running."""
+    assert r.code == code, (r.code, r.out, r.err)
     lines = [x for x in r.err.strip().splitlines() if x.startswith("error:")]
     assert len(lines) == 1, r.err
     for n in needles:
@@ -371,13 +372,13 @@ def test_av_from_another_base_is_refused(llama_pair, sharded_pair, toy_corpus, t
     _, _, av = llama_pair
     r = run_meav(capsys, "eval", "sweep", "--base", other_base, "--av", av, "--dataset", toy_corpus,
                  "--lambdas", "0:1:0.5", "--out", tmp_path / "run")  # fmt: skip
-    _one_line_error(r, "fingerprint")
+    _one_line_error(r, "fingerprint", code=1)
     assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize(
     ("option", "value", "needle"),
-    [("--range", "1:0:0.1", "--coef-range: '1:0:0.1'"), ("--grid-step", "0", "--grid-step: "),
+    [("--lambdas", "1:0:0.1", "--lambdas: '1:0:0.1'"), ("--grid-step", "0", "--grid-step: "),
      ("--screen-fraction", "0", "--screen-fraction: "), ("--budget", "0", "--budget: ")],
 )  # fmt: skip
 def test_malformed_search_options_name_their_flag(
@@ -395,7 +396,7 @@ def test_decomposed_search_from_another_base_writes_nothing(llama_pair, llama_pa
     r = run_meav(capsys, "eval", "search", "--base", sharded_pair[0], "--av", f"medical={llama_pair[2]}",
                  "--av", f"legal={llama_pair2[2]}", "--dataset", toy_corpus, "--decompose", "mean",
                  "--out", tmp_path / "run")  # fmt: skip
-    _one_line_error(r, "fingerprint")
+    _one_line_error(r, "fingerprint", code=1)
     assert not (tmp_path / "run").exists()
 
 
@@ -409,7 +410,7 @@ def test_dataset_without_test_split_or_level(llama_pair, toy_corpus, tmp_path, c
         f.unlink()
     r = run_meav(capsys, "eval", "sweep", "--base", base, "--av", av, "--dataset", no_test,
                  "--out", tmp_path / "run")  # fmt: skip
-    _one_line_error(r, str(no_test), "'test' split")
+    _one_line_error(r, str(no_test), "'test' split", code=1)
 
     no_level = tmp_path / "no-level"
     shutil.copytree(toy_corpus, no_level)
@@ -417,7 +418,7 @@ def test_dataset_without_test_split_or_level(llama_pair, toy_corpus, tmp_path, c
         pq.write_table(pq.read_table(f).drop(["generic"]), f)
     r = run_meav(capsys, "eval", "sweep", "--base", base, "--av", av, "--dataset", no_level,
                  "--out", tmp_path / "run")  # fmt: skip
-    _one_line_error(r, "generic")
+    _one_line_error(r, "generic", code=1)
     assert not (tmp_path / "run").exists()
 
 

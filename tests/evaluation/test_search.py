@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from meav.evaluation.grid import parse_grid
+from meav.core.grid import parse_grid
 from meav.evaluation.search.engine import all_targets, margin
 from meav.evaluation.search.strategies import Adaptive, Grid, strategy_from
 from meav.testing.synthetic import query_evaluator, synthetic_evaluator

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from meav.core.errors import MeavError
+from meav.core.grid import parse_grid
 from meav.evaluation.dominance import dominance_ranges, dominant, peak_lambda
-from meav.evaluation.grid import parse_grid
 from meav.evaluation.sweep import summarize
 
 

@@ -102,7 +102,7 @@ def test_side_by_side_sends_one_prompt_at_two_settings(page, grouped):
 
 
 def test_a_refused_request_shows_the_servers_error(page):
-    page.evaluate("document.getElementById('max-tokens').value = 999999")  # past --max-tokens
+    page.evaluate("document.getElementById('max-tokens').value = 999999")  # past --max-new-tokens
     page.evaluate("document.getElementById('prompt').value = 'hi'")
     click(page, "#send")
     page.wait_for("document.querySelector('#chat-a .assistant')?.dataset.state === 'error'", 30)

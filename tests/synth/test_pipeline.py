@@ -156,7 +156,7 @@ def test_bad_input_is_one_clear_line(tmp_path, change, message, monkeypatch, cap
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # nothing listens on port 9
     monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
     result = run_meav(capsys, "synth", "--recipe", recipe, "--out", tmp_path / "corpus")
-    assert result.code == 2
+    assert result.code == 1  # a bad recipe or an unreachable backend: a runtime failure
     last = result.err.strip().splitlines()[-1]
     assert last.startswith("error: ") and message in last, result.err[-1500:]
     assert not (tmp_path / "corpus").exists()

@@ -20,7 +20,7 @@ STEPS = 30
 def test_kill_9_then_same_command_resumes(tiny_llama, toy_corpus, tmp_path):
     recipe = write_recipe(tmp_path / "r.yaml", dpo={"max_steps": STEPS, "save_steps": 5, "eval_steps": 5})
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "meav.cli", "train", "--recipe", str(recipe), "--model", str(tiny_llama),
+    cmd = [sys.executable, "-m", "meav.cli", "train", "--recipe", str(recipe), "--base", str(tiny_llama),
            "--dataset", str(toy_corpus), "--out", str(out)]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     checkpoints = tmp_path / "run.work" / "checkpoints"

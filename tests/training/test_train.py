@@ -22,7 +22,7 @@ def test_tiny_run_learns_and_records_everything(tiny_llama, toy_corpus, tiny_rec
 
     out = train(
         TrainOptions(
-            recipe=tiny_recipe, model=str(tiny_llama), dataset=str(toy_corpus), out=tmp_path / "run", seed=7
+            recipe=tiny_recipe, base=str(tiny_llama), dataset=str(toy_corpus), out=tmp_path / "run", seed=7
         )
     )
     assert out == tmp_path / "run"
@@ -63,7 +63,7 @@ def test_joint_run_from_the_command_line(tiny_qwen, toy_corpus, tiny_recipe, tmp
     from meav.cli import main
 
     out = tmp_path / "joint"
-    argv = ["meav", "train", "--recipe", str(tiny_recipe), "--model", str(tiny_qwen), "--dataset",
+    argv = ["meav", "train", "--recipe", str(tiny_recipe), "--base", str(tiny_qwen), "--dataset",
             str(toy_corpus), "--joint", "medical=avoidance,financial=expert,legal=expert", "--out", str(out),
             "--max-steps", "2"]  # fmt: skip
     monkeypatch.setattr(sys, "argv", argv)
@@ -93,7 +93,7 @@ def test_safety_run_with_precomputed_reference(tiny_llama, tmp_path):
         safety={"source": str(data), "eval_fraction": 0.25},
         dpo={"max_steps": 3, "precompute_ref_log_probs": True},
     )
-    out = train(TrainOptions(recipe=recipe, model=str(tiny_llama), out=tmp_path / "safety"))
+    out = train(TrainOptions(recipe=recipe, base=str(tiny_llama), out=tmp_path / "safety"))
     meta = read_meta(out)
     assert meta["run"] == "safety" and meta["dataset"]["format"] == "PKU-SafeRLHF"
     assert meta["pairs"]["train"] + meta["pairs"]["eval"] == 12 and meta["pairs"]["eval"] > 0

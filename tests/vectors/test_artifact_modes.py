@@ -20,7 +20,7 @@ def test_no_generated_file_is_private_under_umask_022(tiny_llama, tmp_path, caps
             ("vectors", "extract", "--base", tiny_llama, "--aligned", aligned, "--out", out / "av-r2", "--rank", "2"),
             ("vectors", "to-lora", out / "av", "--out", out / "lora", "--base-id", "org/tiny"),
             ("vectors", "publish", out / "av", "--repo", "org/av", "--base-id", "org/tiny", "--out", out / "release"),
-            ("vectors", "apply", "--base", tiny_llama, "--av", f"{out / 'av'}=0.5", "--out", out / "merged"),
+            ("vectors", "apply", "--base", tiny_llama, "--av", f"a={out / 'av'}", "--lambda", "a=0.5", "--out", out / "merged"),
         ]  # fmt: skip
         for args in steps:
             r = run_meav(capsys, *map(str, args))

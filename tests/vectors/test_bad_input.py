@@ -19,8 +19,9 @@ def _copy(src, dst):
     return dst
 
 
-def _assert_refused(r, tmp_path, out_name: str, *needles: str) -> None:
-    assert r.code == 2, (r.code, r.err)
+def _assert_refused(r, tmp_path, out_name: str, *needles: str, code: int = 1) -> None:
+    """Refused: exit 1 for a failure while running (a bad checkpoint), 2 for a value its flag refuses."""
+    assert r.code == code, (r.code, r.err)
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), r.err
     for needle in needles:
@@ -83,10 +84,33 @@ def test_pickle_checkpoint_refused(llama_pair, tmp_path, capsys):
 
 def test_wrong_base_refused_unless_forced(llama_pair, tmp_path, capsys):
     base, aligned, av = llama_pair
-    r = run_meav(capsys, "vectors", "apply", "--base", aligned, "--av", f"{av}=0.5", "--out", tmp_path / "m")
+    r = run_meav(
+        capsys,
+        "vectors",
+        "apply",
+        "--base",
+        aligned,
+        "--av",
+        f"a={av}",
+        "--lambda",
+        "a=0.5",
+        "--out",
+        tmp_path / "m",
+    )
     _assert_refused(r, tmp_path, "m", str(aligned), str(base), "--force")
     r = run_meav(
-        capsys, "vectors", "apply", "--base", aligned, "--av", f"{av}=0.5", "--out", tmp_path / "m", "--force"
+        capsys,
+        "vectors",
+        "apply",
+        "--base",
+        aligned,
+        "--av",
+        f"a={av}",
+        "--lambda",
+        "a=0.5",
+        "--out",
+        tmp_path / "m",
+        "--force",
     )
     assert r.code == 0 and (tmp_path / "m" / "model.safetensors").exists()
 
@@ -101,15 +125,16 @@ def test_architecture_mismatch_names_first_tensor(llama_pair, qwen_pair, tmp_pat
         "--base",
         llama_pair[0],
         "--av",
-        f"{qwen_pair[2]}=1",
+        f"qwen={qwen_pair[2]}",
         "--out",
         tmp_path / "m",
     )
     _assert_refused(r, tmp_path, "m", "tensor")
 
 
-def test_console_script_one_line_exit_2(llama_pair, tmp_path):
-    """The installed `meav` command itself (subprocess): one stderr line, exit status 2, nothing written."""
+def test_console_script_one_line_exit_1(llama_pair, tmp_path):
+    """The installed `meav` command itself (subprocess): one stderr line, exit status 1 (the base folder named
+    is missing: a runtime failure), nothing written."""
     base, _, av = llama_pair
     exe = shutil.which("meav") or f"{sys.prefix}/bin/meav"
     r = subprocess.run(
@@ -120,14 +145,14 @@ def test_console_script_one_line_exit_2(llama_pair, tmp_path):
             "--base",
             str(tmp_path / "nope"),
             "--av",
-            f"{av}=1",
+            f"a={av}",
             "--out",
             str(tmp_path / "m"),
         ],
         capture_output=True,
         text=True,
     )
-    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "nope" in r.stderr, r.stderr
+    assert r.returncode == 1 and r.stderr.strip().count("\n") == 0 and "nope" in r.stderr, r.stderr
     assert not (tmp_path / "m").exists()
     assert json.loads((av / "av_config.json").read_text())["base"] == str(base)
 

@@ -18,7 +18,17 @@ def test_lambda_zero_is_base_and_one_is_aligned_bit_exactly(pair, request, tmp_p
     base, aligned, av = request.getfixturevalue(pair)
     for lam in ("0", "1"):
         r = run_meav(
-            capsys, "vectors", "apply", "--base", base, "--av", f"{av}={lam}", "--out", tmp_path / lam
+            capsys,
+            "vectors",
+            "apply",
+            "--base",
+            base,
+            "--av",
+            f"a={av}",
+            "--lambda",
+            f"a={lam}",
+            "--out",
+            tmp_path / lam,
         )
         assert r.code == 0, r.err
     b, a = state(base), state(aligned)

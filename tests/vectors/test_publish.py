@@ -41,7 +41,7 @@ def test_publish_then_load_and_steer_from_the_hub(hub, llama_pair, tmp_path, cap
 
 def test_publish_refuses_a_folder_that_is_not_an_av(hub, tiny_llama, capsys):
     r = run_meav(capsys, "vectors", "publish", tiny_llama, "--repo", hub.repo_name("x"))
-    assert r.code == 2 and "av_config.json" in r.err and len(r.err.strip().splitlines()) == 1
+    assert r.code == 1 and "av_config.json" in r.err and len(r.err.strip().splitlines()) == 1
 
 
 def test_failed_publish_leaves_the_folder_as_it_was(hub, llama_pair, tmp_path, capsys, monkeypatch):
@@ -50,7 +50,7 @@ def test_failed_publish_leaves_the_folder_as_it_was(hub, llama_pair, tmp_path, c
     before = {f.name: f.read_bytes() for f in av_dir.iterdir()}
     monkeypatch.setenv("HF_TOKEN", "hf_wrong")  # the test server answers 401
     r = run_meav(capsys, "vectors", "publish", av_dir, "--repo", hub.repo_name("denied"), "--base-id", "o/b")
-    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert r.code == 1 and len(r.err.strip().splitlines()) == 1, r.err
     assert {f.name: f.read_bytes() for f in av_dir.iterdir()} == before
 
 

@@ -146,6 +146,7 @@ def render_card(config: dict[str, Any], repo_id: str | None = None) -> str:
         comp_text += f" (size ratio {comp['size_ratio']:.3f}, relative Frobenius error {comp['rel_frobenius_error']:.2e})"
     example = next(iter((config.get("recommended_lambda") or {}).values()), 0.5)
     example = example if isinstance(example, int | float) else 0.5
+    name = config.get("domain") or "av"  # the AV's name on the command line: --av NAME=PATH --lambda NAME=λ
     recipe = config.get("recipe")
     recipe_text = (
         f"```yaml\n{yaml.safe_dump(recipe, sort_keys=False).strip()}\n```" if recipe else "Not recorded."
@@ -214,7 +215,7 @@ retraining, any λ, and several domains' vectors can be summed.
 {python}
 ```
 
-Or on disk: `meav vectors apply --base {facts.cli} --av {repo}={example} --out steered-model/`.
+Or on disk: `meav vectors apply --base {facts.cli} --av {name}={repo} --lambda {name}={example} --out steered-model/`.
 The base must be the model above: a different fine-tune is refused (fingerprint) unless forced.
 
 ## Recommended λ

@@ -101,9 +101,7 @@ def verdict_table(data: dict) -> str:
     the grid, λ = 0 and the top; whether the margins order (visible); whether the knob holds with fluency
     (both ends reachable without damage); and the same for the random controls, which must not pass."""
     rows = []
-    controls = [
-        (name, (data.get(key) or {}).get("verdict", {})) for key, name in CONTROLS.items() if data.get(key)
-    ]
+    controls = [(name, data[key]) for key, name in CONTROLS.items() if data.get(key)]
     for d, v in data.get("verdict", {}).items():
         if "expert" not in v:
             rows.append([d, "–", "–", f"no ({v.get('reason')})", "–", *("–" for _ in controls)])
@@ -118,7 +116,7 @@ def verdict_table(data: dict) -> str:
                 *cells,
                 _yes(v["visible"]),
                 _yes(v.get("holds")),
-                *(_control_cell(c.get(d)) for _, c in controls),
+                *(control_text(run, d) for _, run in controls),
             ]
         )
     lams = data["lambdas"]
@@ -140,12 +138,30 @@ def _yes(flag: bool | None) -> str:
     return "–" if flag is None else "yes" if flag else "no"
 
 
-def _control_cell(v: dict | None) -> str:
-    """A control passes if its margins order (and, with fluency measured, if it holds): either must fail."""
-    if v is None:
+def control_passes(v: dict | None) -> bool | None:
+    """A control passes if it reproduces either end of the knob on its own (expert margin above λ 0's at the
+    top, or avoidance margin above λ 0's at the bottom); None when it was not run."""
+    return None if v is None else bool(v.get("expert_rises") or v.get("avoidance_rises"))
+
+
+def control_text(run: dict | None, domain: str) -> str:
+    """'does not pass' / 'passes (!)', and for the damage-matched control how closely the damage was matched."""
+    if run is None:
         return "–"
-    passed = v["visible"] if v.get("holds") is None else v["visible"] or v["holds"]
-    return "passes (!)" if passed else "does not pass"
+    matching = run.get("matching") or {}
+    if matching and not all(m["matched"] for m in matching.values()):
+        return "– (damage not matched)"
+    text = "passes (!)" if control_passes(run["verdict"].get(domain)) else "does not pass"
+    if matching:
+        text += (
+            " ("
+            + "; ".join(
+                f"λ {lam}: ×{m['factor']:.3g}, neutral Δ {m['target_neutral_delta']:+.2f}"
+                for lam, m in matching.items()
+            )
+            + ")"
+        )
+    return text
 
 
 def recommendation_table(data: dict, domain: str) -> str:

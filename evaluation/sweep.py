@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from meav.core import atomic
 from meav.core.av import load, steer
-from meav.core.av.controls import norm_matched_random, scaled_copy
+from meav.core.av.controls import norm_matched_random
 from meav.core.av.folders import weights_stamp
 from meav.core.corpus import LEVELS
 from meav.core.errors import OptionError
@@ -28,7 +28,7 @@ from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.fluency import FluencyRule, add_fluency
 from meav.evaluation.options import SweepOptions
 from meav.evaluation.report import sweep_csv, sweep_figure, sweep_markdown
-from meav.evaluation.verdict import add_margins, knob_verdict
+from meav.evaluation.verdict import add_margins, grid_carries_verdict, knob_verdict
 
 
 def run_sweep(
@@ -85,15 +85,43 @@ def measure(run: dict, grid: Sequence[float], domains: Sequence[str], o: SweepOp
 
 
 def damage_matched_sweep(ev, vec, data: dict, grid, domains, o: SweepOptions, progress=None) -> dict:
-    """The random control direction scaled to the AV's neutral-text damage at the top λ, swept like the AV."""
-    top = max(grid)
-    target = next(r for r in data["results"] if r["lambda"] == top)["fluency_delta"]["neutral"]["mean"]
+    """The random control direction, at each end of the grid scaled until its neutral-text damage equals the
+    AV's there, scored at both ends (λ = 0 shared): damage alone must not reproduce either end of the knob."""
+    rows = {r["lambda"]: r for r in data["results"]}
     direction = load(norm_matched_random(vec, o.out / "control-av", o.control_seed))
-    matching = match_damage(ev, direction, top, target)
-    damaged = load(scaled_copy(direction, o.out / "damage-av", matching["factor"]))
-    at_zero = {r["lambda"]: r for r in data["results"] if r["lambda"] == 0.0}
-    run = run_sweep(ev, ev.model, damaged, grid, progress, known=at_zero, force=True)
-    return measure(run, grid, domains, o) | {"matching": matching}
+    matching, results = {}, []
+    t0 = time.perf_counter()
+    try:
+        for lam in (min(grid), max(grid)):
+            target = rows[lam]["fluency_delta"]["neutral"]["mean"]
+            matching[str(lam)] = m = match_damage(ev, direction, lam, target)
+            steer(ev.model, {direction: lam * m["factor"]}, force=True)
+            results.append({"lambda": lam, **ev()})
+            if progress:
+                progress(results[-1])
+    finally:
+        steer(ev.model, {})
+    results.insert(1, {**rows[0.0], "lambda": 0.0})
+    run = summarize(results, direction.config.get("domain"), time.perf_counter() - t0)
+    return measure(run, [r["lambda"] for r in results], domains, o) | {"matching": matching}
+
+
+def check_controls(grid: list[float], control_grid: list[float], o: SweepOptions) -> None:
+    """A control the verdict cannot read is refused before the model loads (not reported as 'does not pass')."""
+    if (o.control or o.damage_control) and not grid_carries_verdict(control_grid):
+        raise OptionError(
+            "control_lambdas", f"{control_grid}: the verdict needs 0 and a value on each side of it"
+        )
+    if o.damage_control:
+        if not o.neutral:
+            raise OptionError(
+                "damage_control", "the damage-matched control needs neutral texts (--neutral FILE)"
+            )
+        missing = [x for x in (0.0, min(grid), max(grid)) if x not in grid]
+        if missing or min(grid) >= 0 or max(grid) <= 0:
+            raise OptionError(
+                "lambdas", f"{grid}: the damage-matched control needs 0 and both ends on the grid"
+            )
 
 
 def parse_baselines(text: str) -> list[str]:
@@ -120,14 +148,20 @@ def sweep(
     grid = parse_grid(o.lambdas)
     control_grid = parse_grid(o.control_lambdas, "control_lambdas") if o.control_lambdas else grid
     wanted = parse_baselines(o.baselines)
-    if o.damage_control and not o.neutral:
-        raise OptionError("damage_control", "the damage-matched control needs neutral texts (--neutral FILE)")
+    check_controls(grid, control_grid, o)
     vec = load(o.av)
     ev = evaluator or open_evaluator(
         o.base, o.dataset, o.split, o.max_queries, o.device, o.safety_data, o.max_pairs, o.domains, o.neutral
     )
-    if o.neutral and not ev.neutral:  # a shared evaluator (the demo's) scores this sweep's neutral texts too
-        ev.neutral = [(t["prompt"], t["response"]) for t in load_prompt_texts(o.neutral)]
+    if o.neutral:  # a shared evaluator (the demo's) scores this sweep's neutral texts too
+        texts = [(t["prompt"], t["response"]) for t in load_prompt_texts(o.neutral)]
+        if ev.neutral and ev.neutral != texts:
+            raise OptionError("neutral", f"{o.neutral}: the evaluator given holds other neutral texts")
+        ev.neutral = texts
+        if known and 0.0 in known and len(known[0.0].get("neutral") or []) != len(texts):
+            raise OptionError(
+                "neutral", "the λ = 0 row given as known was scored without these neutral texts"
+            )
     model = ev.model
     steer(model, {vec: 0.0}, force=o.force)  # fingerprint check before any scoring
     prompting = prompting_rows(ev) if "prompting" in wanted else []

@@ -69,7 +69,9 @@ def grid_carries_verdict(lambdas: Sequence[float]) -> bool:
 def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str, rule=None) -> dict:
     """The rule above, for one domain of one sweep; says why when it cannot be applied. With a fluency `rule`:
     each level's recommended λ, and whether the knob *holds with fluency*: visible, and both ends reachable
-    without damage (expert leads fluently at some λ > 0, avoidance at some λ < 0)."""
+    without damage (expert leads fluently at some λ > 0, avoidance at some λ < 0); None without neutral texts.
+    `expert_rises` / `avoidance_rises` judge each end alone (top above 0 for expert, bottom above 0 for
+    avoidance): a control passes if it reproduces either end."""
     if not grid_carries_verdict(lambdas):
         return {"visible": False, "holds": False, "reason": "λ = 0 and both sides of it must be on the grid"}
     by_lam = {r["lambda"]: r["margins"][domain] for r in results}
@@ -78,6 +80,9 @@ def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str,
     avoidance = _above(lo["avoidance"], mid["avoidance"]) and _above(mid["avoidance"], hi["avoidance"])
     verdict = {
         "visible": expert and avoidance,
+        # each end on its own: what a control must not reproduce either
+        "expert_rises": _above(hi["expert"], mid["expert"]),
+        "avoidance_rises": _above(lo["avoidance"], mid["avoidance"]),
         "expert_ordered": expert,
         "avoidance_ordered": avoidance,
         "bottom": min(lambdas),
@@ -88,10 +93,15 @@ def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str,
     if rule is not None:
         rec = recommend(results, domain, rule)
         verdict["recommended"] = rec
-        verdict["holds"] = bool(
-            verdict["visible"]
-            and any(x > 0 for x in rec["expert"]["fluent_at"])
-            and any(x < 0 for x in rec["avoidance"]["fluent_at"])
+        neutral = all("neutral" in r.get("fluency_delta", {}) for r in results)
+        verdict["holds"] = (
+            bool(
+                verdict["visible"]
+                and any(x > 0 for x in rec["expert"]["fluent_at"])
+                and any(x < 0 for x in rec["avoidance"]["fluent_at"])
+            )
+            if neutral
+            else None  # general fluency not measured: no claim either way
         )
     return verdict
 
@@ -99,18 +109,16 @@ def knob_verdict(lambdas: Sequence[float], results: Sequence[dict], domain: str,
 def recommend(results: Sequence[dict], domain: str, rule) -> dict[str, dict]:
     """Per level: every grid λ where it leads (the highest share, > 1/3) with its margin's interval above 0
     and `rule` (fluency) holding (`fluent_at`), and the recommended λ, the one of those closest to 0 (ties: the
-    positive one); None with the reason of the λ that came closest."""
+    positive one); None with the reason of the λ closest to 0 where it leads."""
     out = {}
     order = sorted(results, key=lambda r: (abs(r["lambda"]), -r["lambda"]))
     for level in MARGIN_LEVELS:
-        why, fluent = "never leads on the grid", []
+        why, fluent = None, []
         for r in order:
             if dominant(r["domains"][domain]) != level:
                 continue
             if r["margins"][domain][level]["ci95"][0] <= 0:
-                why = (
-                    why if fluent else f"leads at λ {r['lambda']:g}, but its margin's interval is not above 0"
-                )
+                why = why or f"leads at λ {r['lambda']:g}, but its margin's interval is not above 0"
                 continue
             ok, reason = (
                 rule.holds(r["fluency_delta"], domain, level)
@@ -119,13 +127,10 @@ def recommend(results: Sequence[dict], domain: str, rule) -> dict[str, dict]:
             )
             if ok:
                 fluent.append(r["lambda"])
-            elif not fluent:
-                why = f"leads at λ {r['lambda']:g} with its margin above 0, but {reason}"
-        out[level] = {
-            "lambda": fluent[0] if fluent else None,
-            "fluent_at": sorted(fluent),
-            "why": "" if fluent else why,
-        }
+            else:
+                why = why or f"leads at λ {r['lambda']:g} with its margin above 0, but {reason}"
+        out[level] = {"lambda": fluent[0] if fluent else None, "fluent_at": sorted(fluent),
+                      "why": "" if fluent else why or "never leads on the grid"}  # fmt: skip
     return out
 
 

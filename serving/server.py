@@ -14,7 +14,7 @@ from pathlib import Path
 import uvicorn
 
 from meav.core.av import load
-from meav.core.embedded import MODEL_ID, cache_root
+from meav.core.embedded import SERVED_NAME, cache_root
 from meav.core.errors import OptionError
 from meav.core.grid import parse_interval
 from meav.core.models import load_causal_lm, load_tokenizer, resolve_model
@@ -27,12 +27,13 @@ from meav.serving.options import ServeOptions
 
 
 def served_name(options: ServeOptions) -> str:
-    """The base's model id: --served-model-name, else the Hub id ('embedded': SmolLM2's), else the folder's
-    name (never an absolute path: it says nothing to a client and leaks the server's layout)."""
+    """The base's model id: --served-model-name, else for 'embedded' a name saying what it is (the dequantised
+    Q4_1 GGUF, not the Hub's weights), else the Hub id or the folder's name (never an absolute path: it says
+    nothing to a client and leaks the server's layout)."""
     if options.served_model_name:
         return options.served_model_name
     if options.base == "embedded":
-        return MODEL_ID
+        return SERVED_NAME
     path = Path(options.base).expanduser()
     return path.resolve().name if path.exists() else options.base
 

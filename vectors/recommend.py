@@ -29,6 +29,8 @@ def in_hub_cache(path: Path) -> bool:
 def recommend(options: RecommendOptions) -> dict:
     """Write the sweep's recommended λ per level and the AV domain's dominance ranges into the AV's config."""
     o = options
+    if not (o.av / "av_config.json").is_file():
+        raise OptionError("av", f"{o.av}: not an AV folder (no av_config.json)")
     if in_hub_cache(o.av):
         raise OptionError("av", f"{o.av} is a Hub download cache; copy the AV to a folder of your own first")
     try:
@@ -37,8 +39,13 @@ def recommend(options: RecommendOptions) -> dict:
         raise OptionError("sweep", f"{o.sweep}: not a readable sweep.json ({e})") from None
     if data.get("kind") != "sweep" or not isinstance(data.get("recommended_lambda"), dict):
         raise OptionError("sweep", f"{o.sweep}: not a sweep of the AV's own domain (no recommended_lambda)")
-    swept = data.get("av_weights")
-    if swept is not None and swept != weights_stamp(o.av):
+    if "fluency_rule" not in data or "av_weights" not in data:
+        raise OptionError("sweep", f"{o.sweep}: written before recommendations weighed fluency; sweep again")
+    if data.get("forced"):
+        raise OptionError(
+            "sweep", f"{o.sweep}: a forced sweep (another base than the AV's) recommends nothing"
+        )
+    if data["av_weights"] != weights_stamp(o.av):
         raise MeavError(f"{o.sweep}: swept another AV than {o.av} (weights differ)")
     return update_av_config(
         o.av,

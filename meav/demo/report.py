@@ -5,6 +5,7 @@ timings, corpus, training, the sweeps in the paper's Table 1–4 layouts, out-of
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -14,7 +15,16 @@ from meav.core.corpus import LEVELS
 from meav.core.tables import markdown_table
 from meav.evaluation.labels import ORDER, SHORT
 from meav.evaluation.plots import plot_knob
-from meav.evaluation.report import interval_text, sweep_markdown
+from meav.evaluation.report import (
+    classifier_markdown,
+    control_passes,
+    control_text,
+    example_lines,
+    interval_text,
+    judge_markdown,
+    preference_shares,
+    sweep_markdown,
+)
 from meav.evaluation.search.report import search_markdown
 from meav.evaluation.verdict import best_share
 
@@ -35,11 +45,6 @@ def _ranges(spans: list[list[float]]) -> str:
 
 def load(folder: Path) -> dict[str, dict]:
     return {p.parent.name: json.loads(p.read_text()) for p in sorted(folder.glob("*/sweep.json"))}
-
-
-def _control_passes(s: dict, key: str, d: str) -> bool | None:
-    v = (s.get(key) or {}).get("verdict", {}).get(d)
-    return None if v is None else bool(v["visible"] or v.get("holds"))
 
 
 def _rec(v: dict, level: str, s: dict, d: str) -> str:
@@ -70,11 +75,11 @@ def headline_table(sweeps: dict[str, dict], probes: dict[str, dict]) -> str:
             else ("ordered" if p["verdict"][d]["visible"] else "not ordered")
             + (f"; Exp leads at λ {_ranges(p['ranges'][d]['expert'])}")
         )
-        controls = [_control_passes(s, k, d) for k in ("control", "damage_control")]
+        controls = [control_text(s.get(k), d) for k in ("control", "damage_control")]
         rows.append(
             [d, "yes" if v["visible"] else "no", "**yes**" if v.get("holds") else "no",
              _rec(v, "expert", s, d), _rec(v, "avoidance", s, d),
-             *("–" if c is None else "passes (!)" if c else "does not pass" for c in controls), probe,
+             *controls, probe,
              *(_ranges(s["ranges"][d][lv]) for lv in ORDER), f"{share:.2f} (λ {lam:g})"]
         )  # fmt: skip
     rows.append(["paper (Mistral-7B, its values)", "", "", "", "", "", "", "", *(PAPER_TEXT[lv] for lv in ORDER),
@@ -89,9 +94,10 @@ def summary(sweeps: dict[str, dict]) -> str:
     """The headline in words: where the knob holds with fluency, where only with damage, and the controls."""
     seen = [d for d, s in sweeps.items() if s["verdict"][d]["visible"]]
     holds = [d for d, s in sweeps.items() if s["verdict"][d].get("holds")]
-    damaged = [d for d in seen if d not in holds]
+    damaged = [d for d in seen if sweeps[d]["verdict"][d].get("holds") is False]
     passing = {
-        k: [d for d, s in sweeps.items() if _control_passes(s, k, d)] for k in ("control", "damage_control")
+        k: [d for d, s in sweeps.items() if s.get(k) and control_passes(s[k]["verdict"].get(d))]
+        for k in ("control", "damage_control")
     }
     generic = [d for d, s in sweeps.items() if s["ranges"][d]["generic"]]
     base = "; ".join(
@@ -139,6 +145,31 @@ def probe_section(probes: dict[str, dict], sweeps: dict[str, dict]) -> str:
             ["AV domain", "λ", "probe Exp/Gen/Avd", "test Exp/Gen/Avd", "probe Exp margin"], rows
         )
     )
+
+
+def judged_section(folder: Path, sweeps: dict[str, dict]) -> str:
+    """Per domain: judged shares of greedy answers per λ beside the preference shares (the paper's GPT-4
+    columns), then the answers at each level's recommended λ and at λ = 0; the judge's own accuracy last."""
+    parts = []
+    for d, s in sweeps.items():
+        path = folder / d / "judge.json"
+        if not path.is_file():
+            continue
+        data = json.loads(path.read_text())
+        table = judge_markdown(data, preference_shares(s, d), examples=0)
+        parts += [table.replace("## Generation judged by", f"### {d} AV: generations judged by", 1)]
+        rec = s["verdict"][d].get("recommended") or {}
+        shown = {0.0, *(r["lambda"] for r in rec.values() if r["lambda"] is not None)}
+        picked = [j for j in data["judge"] if j["lambda"] in shown]
+        names = {lam: [SHORT[lv] for lv, r in rec.items() if r["lambda"] == lam] for lam in shown}
+        for j in picked:
+            why = f" (recommended for {', '.join(names[j['lambda']])})" if names[j["lambda"]] else ""
+            parts += [f"Answers at λ {j['lambda']:g}{why}:", "", *example_lines([j], 2), ""]
+    if (folder / "classifier.json").is_file():
+        rep = json.loads((folder / "classifier.json").read_text())
+        if "test" in rep:
+            parts += ["### The judge's own accuracy", "", classifier_markdown(rep), ""]
+    return "\n".join(parts)
 
 
 def _excerpt(text: str, words: int = 45) -> str:
@@ -227,6 +258,7 @@ def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
     sweeps = load(out / "sweeps")
     plot_knob([(f"{d} AV on {d} test queries", s, d) for d, s in sweeps.items()], out / "knob.png", PAPER)
     probes = load(out / "probe")
+    rule = next(iter(sweeps.values()))["fluency_rule"]
     headline = headline_table(sweeps, probes)
     atomic.write_text(out / "headline.md", headline + "\n\n" + summary(sweeps) + "\n")
     corpus = out / "corpus"
@@ -255,11 +287,14 @@ def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
         "of the grid lies wholly above the one at λ = 0, which lies wholly above the one at the bottom, and the "
         "Avd margin's the other way round. A level *leads* where its share is the highest and > 1/3 (the paper's "
         "rule). A level's **recommended λ** is the grid value closest to 0 where it leads, its margin's interval "
-        "lies above 0, its own held-out responses lose at most 0.1 nats/token against λ = 0 and the neutral "
-        "texts (general text outside the domains) at most 0.25 (perplexity ≤ 1.28×). **Holds with fluency** = "
+        f"lies above 0, its own held-out responses lose at most {rule['max_own_drop']:g} nats/token against λ = 0 "
+        f"and the neutral texts (general text outside the domains) at most {rule['max_neutral_drop']:g} "
+        f"(perplexity ≤ ×{math.exp(rule['max_neutral_drop']):.2f}). **Holds with fluency** = "
         "margins ordered, and expert reaches that at some λ > 0 and avoidance at some λ < 0. The controls, at "
-        "the grid's bottom, 0 and top: a random vector with the AV's per-tensor norms, and one scaled until its "
-        "neutral-text damage at the top λ equals the AV's; neither may pass. The cue probe is an authored set "
+        "the grid's bottom, 0 and top: a random vector with the AV's per-tensor norms, and the same direction "
+        "scaled at each end until its neutral-text damage equals the AV's there (×factor); a control *passes* "
+        "if it reproduces either end on its own (Exp margin above λ 0's at the top, or Avd margin above λ 0's "
+        "at the bottom), so damage alone explaining an end shows. The cue probe is an authored set "
         'whose surface cues (first person, digits, "you", length) are swapped or balanced. The last row is the '
         "paper's own values, for comparison.",
         "",
@@ -296,6 +331,8 @@ def write_report(out: Path, config, stages: dict[str, dict]) -> Path:
         parts += [body.replace("## λ sweep", f"### {d} AV: λ sweep", 1).replace("\n### ", "\n#### ")]
     if probes:
         parts += ["## Cue probe", "", probe_section(probes, sweeps), ""]
+    if (out / "judge").is_dir():
+        parts += ["## Generated answers, judged", "", judged_section(out / "judge", sweeps), ""]
     parts += ["## Out-of-domain", "", ood_table(load(out / "ood")), ""]
     if (out / "baselines" / "prompting.json").is_file():
         parts += ["## Prompting baseline", "", prompting_table(out / "baselines" / "prompting.json"), ""]

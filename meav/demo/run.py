@@ -20,8 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from meav.core import atomic
-from meav.core.errors import OptionError
+from meav.core.av import load
+from meav.core.errors import MeavError, OptionError
 from meav.core.grid import parse_grid
+from meav.core.llm.specs import parse_backend
 from meav.core.models import load_for_inference, resolve_model
 from meav.core.stamps import claim_folder
 from meav.dataset_cards.api import make_card
@@ -30,7 +32,9 @@ from meav.demo.config import DemoConfig, check_inputs, recipe_path
 from meav.demo.report import timings_table, write_report
 from meav.demo.stages import Stages
 from meav.evaluation.baselines import prompting_rows
+from meav.evaluation.classifier import LevelClassifier, classifier_report
 from meav.evaluation.evalset import Evaluator, load_eval_rows
+from meav.evaluation.judging import REGISTERED_JUDGES, judge_generations, make_judge
 from meav.evaluation.options import SweepOptions
 from meav.evaluation.scoring import shares
 from meav.evaluation.search.options import SearchOptions
@@ -38,6 +42,7 @@ from meav.evaluation.search.run import check_options, search
 from meav.evaluation.sweep import sweep
 from meav.evaluation.verdict import grid_carries_verdict
 from meav.reference.build import build_reference
+from meav.reference.cues import cue_level
 from meav.reference.neutral import NEUTRAL_FILE
 from meav.reference.options import ProbeOptions, ReferenceOptions
 from meav.reference.probe import build_probe
@@ -137,6 +142,31 @@ def _ood_known(out: Path, domains: list[str], n: int) -> dict[float, dict]:
     return {0.0: {"domains": {d: shares(s) for d, s in scores.items()}, "scores": scores}}
 
 
+def _judge(
+    c: DemoConfig, evals: Evaluations, avs: dict[str, Path], corpus: str, out: Path, folder: Path
+) -> None:
+    """Greedy answers to the first test queries of each domain at every λ of the grid, judged; the judge's own
+    accuracy on the test split and the cue probe (beside the two-rule cue baseline) written last."""
+    ev = evals.evaluator(dict.fromkeys(c.domains, c.judge_queries))
+    judge = make_judge(c.judge, ev.model, ev.tokenizer, folder, dataset=corpus)
+    for d in c.domains:
+        path = folder / d / "judge.json"
+        if path.is_file():
+            continue
+        runs = judge_generations(ev.model, ev.tokenizer, load(avs[d]), parse_grid(c.lambdas, "lambdas"),
+                                 ev.rows[d], judge, c.max_new_tokens)  # fmt: skip
+        info = judge.describe() if hasattr(judge, "describe") else None
+        atomic.write_json(path, {"kind": "judge", "domain": d, "judge_model": getattr(judge, "name", c.judge),
+                                 "judge_info": info, "decoding": "greedy", "judge": runs})  # fmt: skip
+    probe = out / "cue-probe"
+    report = (
+        classifier_report(corpus, probe if (probe / "data").is_dir() else None, cue_level, classifier=judge)
+        if isinstance(judge, LevelClassifier)
+        else {"judge": c.judge}
+    )
+    atomic.write_json(folder / "classifier.json", report)
+
+
 def _prompting(ev: Evaluator, path: Path) -> None:
     atomic.write_json(
         path, {"n_queries": {d: len(r) for d, r in ev.rows.items()}, "rows": prompting_rows(ev)}
@@ -161,6 +191,12 @@ def check_plan(c: DemoConfig, out: Path) -> None:
     if not grid_carries_verdict(grid):
         raise OptionError("lambdas", f"{c.lambdas!r}: the verdict needs λ = 0 and a value on each side of it")
     parse_grid(c.ood_lambdas, "ood_lambdas")
+    kind = c.judge.partition(":")[0]
+    if c.judge_queries and kind not in REGISTERED_JUDGES:  # a backend spec: checked now, not after the sweeps
+        try:
+            parse_backend(c.judge)
+        except MeavError as e:
+            raise OptionError("judge", f"{c.judge!r}: {str(e).splitlines()[0]}") from None
     if len(c.domains) >= 2:  # the search combines the domain AVs; its options are checked as it would run
         try:
             check_options(_search_options(c, "base", "corpus", {d: out / "avs" / d for d in c.domains}, out))
@@ -230,6 +266,10 @@ def run_demo(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = 
                 (o.out / "sweep.json").is_file,
                 lambda o=o: sweep(o, evals.evaluator({o.domains[0]: None}, o.dataset)),
             )
+    if c.judge_queries:
+        judged = out / "judge"
+        stages.run("judged generations", judged, (judged / "classifier.json").is_file,
+                   lambda: _judge(c, evals, avs, corpus, out, judged))  # fmt: skip
     ood_grid = sorted({*parse_grid(c.ood_lambdas, "ood_lambdas"), 0.0})
     for d in c.domains:
         others = [x for x in c.domains if x != d]

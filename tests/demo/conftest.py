@@ -14,7 +14,7 @@ def tiny_config(model: Path, smoke: Path, train_recipe: Path, **changes) -> Demo
     settings = dict(
         model=str(model), smoke_recipe=str(smoke), train_recipe=str(train_recipe), max_steps=2, lambdas="-1,0,1",
         max_queries=3, resamples=200, ood_queries=2, ood_lambdas="-1,1", prompting_queries=2, search_queries=2, confirm_queries=1,
-        search_budget=3, search_range="-1:1:1",
+        search_budget=3, search_range="-1:1:1", judge_queries=2, max_new_tokens=16,
     )  # fmt: skip
     return DemoConfig(**{**settings, **changes})
 

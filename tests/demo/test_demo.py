@@ -12,6 +12,7 @@ import sys
 import pytest
 import yaml
 
+from meav.core.corpus import LEVELS
 from meav.core.errors import MeavError
 from meav.demo import RECIPES, DemoConfig, load_config, run_demo
 from tests.demo.conftest import tiny_config
@@ -26,10 +27,21 @@ SECTIONS = [
     "## Training",
     "## Single-domain sweeps",
     "## Out-of-domain",
+    "## Cue probe",
+    "## Generated answers, judged",
     "## Prompting baseline",
     "## Multidomain search",
 ]
-HEAVY = ["smoke (synth + card)", "corpus", "train medical", "extract legal", "sweep financial", "search"]
+HEAVY = [
+    "smoke (synth + card)",
+    "corpus",
+    "train medical",
+    "extract legal",
+    "sweep financial",
+    "cue probe legal",
+    "judged generations",
+    "search",
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +87,24 @@ def test_demo_writes_every_artifact_and_section(demo_run):
     assert (out / "corpus" / "reference_meta.json").is_file() and (out / "smoke" / "README.md").is_file()
     assert "authored" in _section(text, "## Corpus pipeline smoke run beside the reference corpus")
     headline = (out / "headline.md").read_text()
-    assert "paper (Mistral-7B, its values)" in headline and "Knob visible in" in headline
+    assert "paper (Mistral-7B, its values)" in headline and "holds with fluency" in headline
+    for d in (
+        "medical",
+        "financial",
+        "legal",
+    ):  # fluency beside preference, both controls, probe, judged answers
+        sweep = json.loads((out / "sweeps" / d / "sweep.json").read_text())
+        assert sweep["neutral_texts"] >= 30 and all("fluency_delta" in r for r in sweep["results"])
+        assert "holds" in sweep["verdict"][d] and set(sweep["verdict"][d]["recommended"]) == set(LEVELS)
+        assert "matching" in sweep["damage_control"] and "holds" in sweep["damage_control"]["verdict"][d]
+        assert json.loads((out / "probe" / d / "sweep.json").read_text())["n_queries"] == {d: 8}
+        judged = json.loads((out / "judge" / d / "judge.json").read_text())["judge"]
+        assert [j["lambda"] for j in judged] == [-1.0, 0.0, 1.0] and all(
+            len(j["samples"]) == 2 for j in judged
+        )
+        config = json.loads((out / "avs" / d / "av_config.json").read_text())
+        assert config["recommended_lambda"] == sweep["recommended_lambda"]  # recorded in the demo's own AV
+    assert "test" in json.loads((out / "judge" / "classifier.json").read_text())
     timings = json.loads((out / "timings.json").read_text())
     assert all(timings["stages"][s]["status"] == "ran" for s in HEAVY)
 

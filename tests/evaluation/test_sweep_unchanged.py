@@ -17,7 +17,7 @@ from meav.evaluation.sweep import sweep
 
 BEFORE = Path(__file__).parent / "data" / "sweep-before-restructure.json"
 ROW_KEYS = ("lambda", "domains", "scores", "margins")
-NEW_VERDICT_KEYS = ("recommended", "holds")
+NEW_VERDICT_KEYS = ("recommended", "holds", "expert_rises", "avoidance_rises")
 NEW_ROW_KEYS = ("fluency", "fluency_delta")
 
 

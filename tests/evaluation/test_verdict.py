@@ -142,9 +142,13 @@ def test_a_damaging_knob_orders_its_margins_but_does_not_hold_with_fluency():
     broken = knob_verdict(grid, _fluent_sweep(shift, damaged), "medical", rule)
     assert broken["visible"] and not broken["holds"]  # the margins still order: the rule alone would pass it
     assert broken["recommended"]["expert"]["lambda"] is None
-    assert (
-        "loses" in broken["recommended"]["expert"]["why"] or "lose" in broken["recommended"]["expert"]["why"]
-    )
+    assert broken["recommended"]["expert"]["fluent_at"] == [] and broken["recommended"]["expert"]["why"]
+    unmeasured = _fluent_sweep(shift, dict.fromkeys(grid, 0.0))
+    for r in unmeasured:  # no neutral texts: only the own-responses rule, and no claim on general fluency
+        del r["neutral"]
+    add_fluency(unmeasured, 500)
+    v = knob_verdict(grid, unmeasured, "medical", rule)
+    assert v["holds"] is None and v["recommended"]["expert"]["lambda"] == 0.5
 
 
 def test_fluency_delta_is_paired_against_lambda_zero_and_reports_perplexity():

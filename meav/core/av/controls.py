@@ -38,16 +38,3 @@ def norm_matched_random(av: AlignmentVector, out: str | Path, seed: int = 0) -> 
     }
     config.update(control=marker, domain=f"control ({av.config.get('domain')})", target="random")
     return save_av(tensors, config, out)
-
-
-def scaled_copy(av: AlignmentVector, out: str | Path, factor: float) -> Path:
-    """Write (once) and return `factor`·AV as an AV folder (the damage-matched control: a random direction
-    made as damaging as the AV it stands beside)."""
-    out = Path(out)
-    marker = {"scaled_from": str(av.path), "weights": weights_stamp(av.path), "factor": factor}
-    if stamped(out / AV_CONFIG, marker, "scaled"):
-        return out
-    tensors = {name: av.tensor(name, torch.float32) * factor for name in av.names()}
-    config = {k: v for k, v in av.config.items() if k not in ("control",)}
-    config.update(scaled=marker, domain=f"{av.config.get('domain')} × {factor:.4g}")
-    return save_av(tensors, config, out)

@@ -55,10 +55,8 @@ def _rec(v: dict, level: str, s: dict, d: str) -> str:
     if r["lambda"] is None:
         return f"none ({r['why']})"
     delta = next(x for x in s["results"] if x["lambda"] == r["lambda"])["fluency_delta"]
-    return (
-        f"{r['lambda']:g} (own Δ {delta['levels'][d][level]['mean']:+.2f}, "
-        f"neutral Δ {delta['neutral']['mean']:+.2f})"
-    )
+    neutral = f"{delta['neutral']['mean']:+.2f}" if "neutral" in delta else "not measured"
+    return f"{r['lambda']:g} (own Δ {delta['levels'][d][level]['mean']:+.2f}, neutral Δ {neutral})"
 
 
 def headline_table(sweeps: dict[str, dict], probes: dict[str, dict]) -> str:

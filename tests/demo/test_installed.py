@@ -66,7 +66,17 @@ def test_the_installed_package_finds_its_recipes(installed, tmp_path):
 def test_a_tiny_demo_runs_from_the_installed_package(installed, tmp_path, tiny_llama, train_recipe):
     """Reference corpus, training, sweeps, search and report, from the installed package's own data."""
     config = tmp_path / "demo.yaml"
-    tiny = tiny_config(tiny_llama, None, train_recipe, smoke_recipe=None, domains=["medical", "legal"])
+    tiny = tiny_config(
+        tiny_llama,
+        None,
+        train_recipe,
+        smoke_recipe=None,
+        domains=["medical", "legal"],
+        control=False,
+        fluency=False,
+        cue_probe=False,
+        judge_queries=0,
+    )  # the stages test_demo runs
     config.write_text(yaml.safe_dump(tiny.model_dump()))
     done = _run(
         installed, tmp_path, "demo", "--config", str(config), "--out", str(tmp_path / "run"), timeout=900

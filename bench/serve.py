@@ -138,12 +138,11 @@ def main() -> None:
             (f"per-row low-rank (rank {args.rank})", lowrank),
         ):
             proc, url = start(["--base", str(base), *(a for n, p in avs.items() for a in ("--av", f"{n}={p}")),
-                               "--max-batch", "16", "--max-new-tokens", str(args.max_new_tokens), *device])  # fmt: skip
+                               "--served-model-name", "bench", "--max-batch", "16",
+                               "--max-new-tokens", str(args.max_new_tokens), *device])  # fmt: skip
             try:
-                served(url, str(base), jobs[:4], 4)  # warm-up
-                rows[label] = served(url, str(base), jobs, args.max_new_tokens) | {
-                    "rss": peak_rss_mb(proc.pid)
-                }
+                served(url, "bench", jobs[:4], 4)  # warm-up
+                rows[label] = served(url, "bench", jobs, args.max_new_tokens) | {"rss": peak_rss_mb(proc.pid)}
             finally:
                 proc.terminate()
                 proc.wait()

@@ -27,7 +27,7 @@ from meav.evaluation.dominance import dominance_ranges, dominant
 from meav.evaluation.evalset import Evaluator, open_evaluator
 from meav.evaluation.fluency import FluencyRule, add_fluency
 from meav.evaluation.options import SweepOptions
-from meav.evaluation.report import sweep_csv, sweep_figure, sweep_markdown
+from meav.evaluation.sweep_report import sweep_csv, sweep_figure, sweep_markdown
 from meav.evaluation.verdict import add_margins, grid_carries_verdict, knob_verdict
 
 

@@ -29,8 +29,8 @@ from meav.core.embedded import embedded_model_path
 from meav.core.tables import markdown_table
 from meav.evaluation.evalset import open_evaluator
 from meav.evaluation.labels import abbrev
-from meav.evaluation.report import interval_text
 from meav.evaluation.sweep import run_sweep
+from meav.evaluation.sweep_report import interval_text
 from meav.evaluation.verdict import bootstrap_indices, interval, margins
 
 LAMBDAS = (-2.0, 1.0)

@@ -15,17 +15,9 @@ from meav.core.corpus import LEVELS
 from meav.core.tables import markdown_table
 from meav.evaluation.labels import ORDER, SHORT
 from meav.evaluation.plots import plot_knob
-from meav.evaluation.report import (
-    classifier_markdown,
-    control_passes,
-    control_text,
-    example_lines,
-    interval_text,
-    judge_markdown,
-    preference_shares,
-    sweep_markdown,
-)
+from meav.evaluation.report import classifier_markdown, example_lines, judge_markdown, preference_shares
 from meav.evaluation.search.report import search_markdown
+from meav.evaluation.sweep_report import control_passes, control_text, interval_text, sweep_markdown
 from meav.evaluation.verdict import best_share
 
 # The paper's values (Mistral-7B-Instruct, §6.1), not meav's: λ where each level dominates.

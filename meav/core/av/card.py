@@ -104,7 +104,10 @@ def _hub_or_path(ref: str | None, kind: str = "") -> str:
 
 def _lambda_table(rec: dict[str, Any], sweep: str) -> str:
     if not rec:
-        return f"Not measured yet: the λ sweep measures it and records it here:\n\n```bash\n{sweep}\n```"
+        return (
+            "Not measured yet: a λ sweep measures it (with fluency) and `meav vectors recommend` records it in a "
+            f"local copy of this AV:\n\n```bash\n{sweep}\n```"
+        )
     rows = ["| level | λ |", "| --- | --- |"]
     for level, value in rec.items():
         shown = value if not isinstance(value, dict) else ", ".join(f"{k}: {v}" for k, v in value.items())
@@ -186,7 +189,8 @@ def render_card(config: dict[str, Any], repo_id: str | None = None) -> str:
     )
     sweep = (
         f"meav eval sweep --base {facts.cli} --av {repo} --dataset CORPUS --domains "
-        f"{config.get('domain') or 'DOMAIN'} --lambdas -2:1:0.25 --out sweep/"
+        f"{config.get('domain') or 'DOMAIN'} --lambdas -2:1:0.25 --neutral NEUTRAL.yaml --out sweep/\n"
+        f"meav vectors recommend --av AV_FOLDER --sweep sweep/sweep.json"
     )
     body = f"""
 # Alignment vector: {config.get("domain") or "any domain"} → {config.get("target") or "unspecified target"}

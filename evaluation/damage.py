@@ -23,6 +23,7 @@ def match_damage(ev, vec, lam: float, target: float, tolerance: float = 0.1, tri
         target > -0.01
     ):  # the AV costs the neutral texts nothing: its norm-matched control is already as damaging
         return {"factor": 1.0, "target_neutral_delta": round(target, 5), "trace": [], "matched": True}
+    steer(ev.model, {})  # measured from the base, whatever the model held on entry
     base = float(np.mean(ev.neutral_scores()))
     k, trace = 1.0, []
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from meav.core.av import load
+from meav.core.av import load, steer
 from meav.core.av.controls import norm_matched_random
 from meav.evaluation.damage import match_damage
 from meav.evaluation.evalset import open_evaluator
@@ -20,6 +20,7 @@ def test_a_random_direction_is_scaled_to_the_target_damage(llama_pair, toy_corpu
     ev = open_evaluator(str(base), str(toy_corpus), max_queries=1, domains=["medical"], neutral=NEUTRAL)
     direction = load(norm_matched_random(load(av_dir), tmp_path / "control", seed=0))
     before = ev.neutral_scores()
+    steer(ev.model, {direction: 5.0}, force=True)  # a model left steered (the previous end's row) on entry
     m = match_damage(ev, direction, 1.0, -0.05)
     assert m["matched"] and m["trace"], m
     best = min(m["trace"], key=lambda t: abs(t["neutral_delta"] + 0.05))

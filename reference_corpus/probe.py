@@ -30,6 +30,7 @@ from meav.reference.build import DATA, DOMAINS, LICENSE, contract_row, load_rows
 from meav.reference.cues import cue_baseline, longest_counts, longest_level
 from meav.reference.options import ProbeOptions
 from meav.reference.rules import (
+    missing_fields,
     ngrams,
     words,
     writing_problems,
@@ -67,10 +68,9 @@ def load_probe(domains: tuple[str, ...] | list[str] = DOMAINS) -> dict[str, list
 def row_problems(domain: str, row: dict) -> list[str]:
     """Schema, writing rules and the swapped cues of one probe row."""
     key = row.get("key", "?")
-    fields = ("key", "split", "topic", "paras", "persona", "query", *LEVELS)
-    missing = [f for f in fields if not row.get(f)]
+    missing = missing_fields(row)
     if missing:
-        return [f"{key}: missing {', '.join(missing)}"]
+        return missing
     out = []
     if row["split"] != "test":
         out.append(f"{key}: split must be 'test' (the probe is scored as a test split)")

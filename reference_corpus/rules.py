@@ -57,10 +57,9 @@ def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
 def row_problems(domain: str, row: dict) -> list[str]:
     """Schema and writing rules of one row."""
     key = row.get("key", "?")
-    fields = ("key", "split", "topic", "paras", "persona", "query", *LEVELS)
-    missing = [f for f in fields if not row.get(f)]
+    missing = missing_fields(row)
     if missing:
-        return [f"{key}: missing {', '.join(missing)}"]
+        return missing
     out = []
     if row["split"] not in SPLITS:
         out.append(f"{key}: split {row['split']!r} is not one of {', '.join(SPLITS)}")
@@ -69,6 +68,13 @@ def row_problems(domain: str, row: dict) -> list[str]:
     if row["paras"] != drawn_paras(domain, key):
         out.append(f"{key}: paras {row['paras']} are not the draw for this key {drawn_paras(domain, key)}")
     return out + writing_problems(key, row)
+
+
+def missing_fields(row: dict) -> list[str]:
+    """The one schema error of an authored row (the corpus's or the probe's): the fields it lacks."""
+    fields = ("key", "split", "topic", "paras", "persona", "query", *LEVELS)
+    missing = [f for f in fields if not row.get(f)]
+    return [f"{row.get('key', '?')}: missing {', '.join(missing)}"] if missing else []
 
 
 def writing_problems(key: str, row: dict) -> list[str]:

@@ -84,8 +84,7 @@ def test_pickle_checkpoint_refused(llama_pair, tmp_path, capsys):
 
 def test_wrong_base_refused_unless_forced(llama_pair, tmp_path, capsys):
     base, aligned, av = llama_pair
-    r = run_meav(
-        capsys,
+    apply = [
         "vectors",
         "apply",
         "--base",
@@ -96,22 +95,10 @@ def test_wrong_base_refused_unless_forced(llama_pair, tmp_path, capsys):
         "a=0.5",
         "--out",
         tmp_path / "m",
-    )
+    ]
+    r = run_meav(capsys, *apply)
     _assert_refused(r, tmp_path, "m", str(aligned), str(base), "--force")
-    r = run_meav(
-        capsys,
-        "vectors",
-        "apply",
-        "--base",
-        aligned,
-        "--av",
-        f"a={av}",
-        "--lambda",
-        "a=0.5",
-        "--out",
-        tmp_path / "m",
-        "--force",
-    )
+    r = run_meav(capsys, *apply, "--force")
     assert r.code == 0 and (tmp_path / "m" / "model.safetensors").exists()
 
 
